@@ -1,0 +1,146 @@
+"""The contract between source modules and the runner: stream specs, pages and the sync context.
+
+A source module (`pipelines/dlt/resources/<source>.py`) declares `STREAMS` (one `StreamSpec` per
+bronze stream) and a `@dlt.source` whose resources yield `Page` objects — never single records.
+The runner writes each page through the bronze writer and commits cursors once the files that
+hold a page are published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pipelines.timeutil import parse_iso, to_utc_iso, utc_now
+
+FULL = "full"
+INCREMENTAL = "incremental"
+BACKFILL = "backfill"
+MODES = (FULL, INCREMENTAL, BACKFILL)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamSpec:
+    """A bronze stream: how to get a record's stable id and cursor value."""
+
+    name: str
+    primary_key: str  # documentation of the key, e.g. "id" or "repo_full_name#id"
+    id_of: Callable[[dict, Any], Any]  # (record, page.parent) -> id (str or int)
+    cursor_field: str | None = None  # documentation, e.g. "fields.updated"
+    cursor_of: Callable[[dict], str | int | None] | None = None  # normalised: UTC ISO or int
+
+
+@dataclasses.dataclass
+class Page:
+    """A page of records of one stream, exactly as the API returned them.
+
+    `scope` is the cursor scope (project key, repo full name, job full name, or "*").
+    `parent` lands in every record's `__parent` (context the payload lacks).
+    `checkpoint`, when set, is the cursor value to commit for (stream, scope) once this page
+    is published; otherwise the runner commits the max `cursor_of` over published records.
+    `fetched` counts records the API returned for this page that are not in `records`
+    (filtered duplicates, for example); they show as `skipped` in runs.parquet.
+    """
+
+    stream: str
+    records: list[dict]
+    scope: str = "*"
+    parent: Any = None
+    checkpoint: str | int | None = None
+    skipped: int = 0
+
+
+@dataclasses.dataclass
+class Gap:
+    """Something the run could not read, recorded instead of failing the whole run."""
+
+    stream: str
+    scope: str
+    error_class: str
+    message: str
+
+
+@dataclasses.dataclass
+class SyncContext:
+    """Everything a source needs for one run, passed in explicitly (no globals, no os.environ)."""
+
+    source: str
+    settings: dict  # the source's section of config/sources.yaml, defaults applied
+    time: dict  # config/time.yaml
+    secrets: dict[str, str]  # the source's environment variables (URLs, users, tokens)
+    mode: str = INCREMENTAL
+    cursors: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    backfill_days: int | None = None
+    streams: tuple[str, ...] | None = None  # restrict to these streams (None = all enabled)
+    started_at: dt.datetime = dataclasses.field(default_factory=utc_now)
+    gaps: list[Gap] = dataclasses.field(default_factory=list)
+    log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
+    http: Any = None  # the run's HttpStats, shared by every client of the source
+
+    def stream_settings(self, stream: str) -> dict:
+        return self.settings.get("streams", {}).get(stream, {})
+
+    def wants(self, stream: str) -> bool:
+        """Is the stream enabled in config and selected for this run?"""
+        if self.streams is not None and stream not in self.streams:
+            return False
+        return bool(self.stream_settings(stream).get("enabled", True))
+
+    def stream_mode(self, stream: str) -> str:
+        """The effective mode: a FULL stream is always full; backfill and full runs win otherwise."""
+        if str(self.stream_settings(stream).get("mode", "INCREMENTAL")).upper() == "FULL":
+            return FULL
+        return self.mode
+
+    def cursor(self, stream: str, scope: str = "*") -> str | None:
+        return self.cursors.get((stream, scope))
+
+    def since(self, stream: str, scope: str = "*") -> dt.datetime | None:
+        """Lower bound of the window for a time-cursored stream, or None for everything.
+
+        incremental: stored cursor minus the safety window (None when no cursor yet);
+        backfill: now minus `backfill_days`; full: None.
+        """
+        mode = self.stream_mode(stream)
+        if mode == FULL:
+            return None
+        if mode == BACKFILL:
+            return self.started_at - dt.timedelta(days=self.backfill_days or 0)
+        value = self.cursor(stream, scope)
+        if value is None:
+            return None
+        window = dt.timedelta(minutes=float(self.time.get("safety_window_minutes", 60)))
+        return parse_iso(value) - window
+
+    def record_gap(self, stream: str, scope: str, error_class: str, message: str) -> None:
+        self.gaps.append(Gap(stream, scope, str(error_class), message))
+        self.log.warning("%s/%s: gap recorded for %s: [%s] %s", self.source, stream, scope, error_class, message)
+
+
+def cursor_from(path: tuple[str, ...]) -> Callable[[dict], str | None]:
+    """A `cursor_of` that reads a timestamp at `path` and normalises it to UTC ISO."""
+
+    def cursor_of(record: dict) -> str | None:
+        value: Any = record
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        try:
+            return to_utc_iso(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    return cursor_of
+
+
+def id_from(key: str = "id") -> Callable[[dict, Any], Any]:
+    """An `id_of` that reads one top-level key."""
+
+    def id_of(record: dict, parent: Any) -> Any:
+        return record.get(key)
+
+    return id_of

@@ -1,0 +1,78 @@
+"""Error classes of DESIGN.md §5: every failure is one of these, with one line of advice."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorClass(enum.StrEnum):
+    AUTH_FAILED = "AUTH_FAILED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    SUSPENDED = "SUSPENDED"
+    SERVER_ERROR = "SERVER_ERROR"
+    NETWORK = "NETWORK"
+    BAD_PAYLOAD = "BAD_PAYLOAD"
+    CONFIG = "CONFIG"
+    LOCKED = "LOCKED"
+    STORAGE = "STORAGE"
+    INTERNAL = "INTERNAL"
+
+
+ADVICE = {
+    ErrorClass.AUTH_FAILED: "check the source's user/e-mail and API token in .env or the environment",
+    ErrorClass.FORBIDDEN: "the account lacks permission: grant it access or exclude the resource in config/sources.yaml",
+    ErrorClass.NOT_FOUND: "the resource or endpoint is gone: check the base URL and the names in config/sources.yaml",
+    ErrorClass.RATE_LIMITED: "the API kept rate limiting: run later, lower page concurrency or raise http.max_attempts",
+    ErrorClass.SUSPENDED: "the site is suspended or unavailable: check its status and billing with the site admin",
+    ErrorClass.SERVER_ERROR: "the API kept failing with 5xx: retry later; the next run resumes from the last cursor",
+    ErrorClass.NETWORK: "the host could not be reached: check the base URL, DNS, proxy and network",
+    ErrorClass.BAD_PAYLOAD: "the API answered something that is not the expected JSON: check the base URL (SSO page?)",
+    ErrorClass.CONFIG: "fix the named file/key or variable and run again (`make check` validates everything)",
+    ErrorClass.LOCKED: "wait for the other run to finish; the lock is released when its process exits",
+    ErrorClass.STORAGE: "check that the bronze directory exists, is writable and has free space",
+    ErrorClass.INTERNAL: "this is a bug: please report it with the run id",
+}
+
+TRANSIENT = frozenset(
+    {ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD}
+)
+
+EXIT_CODES = {ErrorClass.CONFIG: 2, ErrorClass.LOCKED: 3}
+
+
+class DplError(Exception):
+    """A classified failure; `str()` is the one line a user sees."""
+
+    def __init__(
+        self,
+        error_class: ErrorClass,
+        message: str,
+        *,
+        status: int | None = None,
+        advice: str | None = None,
+        retry_after: float | None = None,
+        transient: bool | None = None,
+    ):
+        super().__init__(message)
+        self.error_class = ErrorClass(error_class)
+        self.message = message
+        self.status = status
+        self.advice = advice or ADVICE[self.error_class]
+        self.retry_after = retry_after
+        self.transient = self.error_class in TRANSIENT if transient is None else transient
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.error_class, 1)
+
+    def __str__(self) -> str:
+        return f"[{self.error_class}] {self.message} — {self.advice}"
+
+
+class ConfigError(DplError):
+    """A bad or missing configuration value or secret (exit code 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(ErrorClass.CONFIG, message)

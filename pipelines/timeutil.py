@@ -1,0 +1,40 @@
+"""One timestamp form for cursors and partitions: ISO-8601 UTC with microseconds and a Z."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+UTC = dt.timezone.utc
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def to_utc_iso(value: str | dt.datetime | int | float | None) -> str | None:
+    """Normalise an API timestamp (any offset, `+0000` or `Z`, or epoch ms) to `...%fZ` in UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        moment = dt.datetime.fromtimestamp(value / 1000.0, UTC)
+    elif isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        moment = parse_iso(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(value: str) -> dt.datetime:
+    """Parse ISO-8601 including Jira's `+0000` offsets; naive values are taken as UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def to_epoch_ms(value: str | dt.datetime) -> int:
+    moment = parse_iso(value) if isinstance(value, str) else value
+    return int(moment.timestamp() * 1000)
