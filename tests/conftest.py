@@ -27,6 +27,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DPL_WAREHOUSE", str(tmp_path / "warehouse" / "lakehouse.duckdb"))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # subprocesses (CLI runs) import this checkout
     monkeypatch.chdir(tmp_path)  # no stray .env from the repo is read
     yield
 

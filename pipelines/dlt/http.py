@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import threading
 import time
 from urllib.parse import urlsplit
@@ -274,10 +275,15 @@ def _seconds_until(value: str | None) -> float | None:
     return max(number - time.time(), 0.0) if number > 1e9 else max(number, 0.0)
 
 
+_BIG_INT = re.compile(rb"[\[:,]\s*-?\d{19,}")
+
+
 def _parse_json_once(response: requests.Response, where: str, stats: HttpStats) -> None:
-    """Parse the body once (orjson; stdlib fallback for big ints/surrogates) and cache it."""
+    """Parse the body once (orjson; stdlib for big ints, which orjson turns into floats) and cache it."""
     content = response.content
     try:
+        if _BIG_INT.search(content):
+            raise orjson.JSONDecodeError("integer beyond 64 bits", "", 0)
         data = orjson.loads(content)
     except orjson.JSONDecodeError:
         try:

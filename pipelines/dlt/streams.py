@@ -79,6 +79,16 @@ class SyncContext:
     gaps: list[Gap] = dataclasses.field(default_factory=list)
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
     http: Any = None  # the run's HttpStats, shared by every client of the source
+    http_settings: dict = dataclasses.field(default_factory=dict)  # sources.yaml `http:` (retries, pacing)
+
+    def client(self, base_url: str, auth: Any = None, **kwargs: Any) -> Any:
+        """A REST client for this run: counted in `self.http`, retrying per `self.http_settings`."""
+        from pipelines.dlt.http import HttpPolicy, HttpStats, make_client
+
+        if self.http is None:
+            self.http = HttpStats()
+        policy = HttpPolicy.from_settings(self.http_settings or self.settings.get("http"))
+        return make_client(base_url, auth, self.http, policy, self.source, **kwargs)
 
     def stream_settings(self, stream: str) -> dict:
         return self.settings.get("streams", {}).get(stream, {})

@@ -1,0 +1,97 @@
+# Data Platform Light — every target calls one CLI: python -m pipelines <command>.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+export RUNTIME__DLTHUB_TELEMETRY ?= false
+
+SOURCE ?=
+STREAM ?=
+DAYS ?=
+FULL ?=
+LIMIT ?= 50
+
+CLI := $(PY) -m pipelines
+source_flag = $(if $(SOURCE),--source $(SOURCE))
+stream_flag = $(if $(STREAM),--streams $(STREAM))
+full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
+
+.PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
+	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+bootstrap: $(STAMP) ## create .venv and install the pinned requirements (fast when done)
+
+check: bootstrap ## validate config + secrets and reach every configured source
+	$(CLI) check
+
+demo: bootstrap ## run everything end to end on the bundled simulators (into .demo/)
+	$(PY) scripts/demo.py
+
+test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
+	$(PY) -m pytest -q
+
+test-soak: bootstrap ## long reliability variants (kill points, fault storms at scale)
+	DPL_SOAK=1 $(PY) -m pytest -q -m soak
+
+lint: bootstrap ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: bootstrap ## apply ruff fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+sync-jira: bootstrap ## sync Jira into bronze (FULL=1 ignores cursors, STREAM=a,b)
+	$(CLI) sync jira $(full_flag) $(stream_flag)
+
+sync-bitbucket: bootstrap ## sync Bitbucket into bronze (FULL=1, STREAM=a,b)
+	$(CLI) sync bitbucket $(full_flag) $(stream_flag)
+
+sync-jenkins: bootstrap ## sync Jenkins into bronze (FULL=1, STREAM=a,b)
+	$(CLI) sync jenkins $(full_flag) $(stream_flag)
+
+sync-all: bootstrap ## sync every configured source in parallel
+	$(CLI) sync-all $(full_flag)
+
+backfill: bootstrap ## re-extract the last DAYS days (SOURCE=jira STREAM=issues optional)
+	@test -n "$(DAYS)" || { echo "usage: make backfill DAYS=120 [SOURCE=jira] [STREAM=issues]"; exit 2; }
+	$(CLI) backfill --days $(DAYS) $(source_flag) $(stream_flag)
+
+silver: bootstrap ## build/merge the DuckDB silver tables (FULL=1 rebuilds from all bronze)
+	$(CLI) silver $(full_flag)
+
+anomalies: bootstrap ## print integrity anomalies: counts by type and first rows
+	$(CLI) anomalies
+
+stats: bootstrap ## bronze files/rows/bytes per day, last run, cursor, freshness (SOURCE=, STREAM=)
+	$(CLI) stats $(source_flag) $(if $(STREAM),--stream $(STREAM))
+
+show-cursors: bootstrap ## print cursors.parquet (SOURCE=)
+	$(CLI) show-cursors $(source_flag) --limit $(LIMIT)
+
+show-manifest: bootstrap ## print manifest.parquet (SOURCE=, LIMIT=)
+	$(CLI) show-manifest $(source_flag) --limit $(LIMIT)
+
+show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
+	$(CLI) show-runs $(source_flag) --limit $(LIMIT)
+
+verify: bootstrap ## check bronze files against manifests (QUARANTINE=1 moves orphans aside)
+	$(CLI) verify $(source_flag) $(if $(filter 1 yes true,$(QUARANTINE)),--quarantine)
+
+shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
+	$(CLI) shell
+
+bench: bootstrap ## benchmarks: writes bench/results/latest.json and latest.md
+	$(PY) bench/run.py

@@ -1,0 +1,89 @@
+"""The bronze envelope: one JSON line per record, payload byte-for-byte JSON-equal to the API's.
+
+Lines are assembled from a per-page prefix and the orjson-serialised payload, so a record is
+serialised exactly once. Payloads orjson cannot write (lone surrogates, integers beyond 64 bits)
+take a slower path: surrogates are replaced with U+FFFD and counted; big integers are kept
+exactly by the standard library encoder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+ENVELOPE_KEYS = ("__source", "__stream", "__ingested_at_utc", "__run_id", "__id", "__cursor", "__parent", "payload")
+REPLACEMENT = "\ufffd"
+
+
+def line_prefix(source: str, stream: str, ingested_at: str, run_id: str) -> bytes:
+    """The constant start of every line of one page, up to and including `"__id":`."""
+    head = orjson.dumps({"__source": source, "__stream": stream, "__ingested_at_utc": ingested_at, "__run_id": run_id})
+    return head[:-1] + b',"__id":'
+
+
+def encode_lines(
+    prefix: bytes, records: list[dict], ids: list[Any], cursors: list[Any], parent: Any
+) -> tuple[bytes, int]:
+    """Encode a page as JSONL; return (bytes, number of UTF-8 repairs made)."""
+    dumps = orjson.dumps
+    repairs = 0
+    parent_json, parent_repairs = dumps_repaired(parent)
+    repairs += parent_repairs
+    tail_parent = b',"__parent":' + parent_json + b',"payload":'
+    out: list[bytes] = []
+    append = out.append
+    for record, record_id, cursor in zip(records, ids, cursors, strict=True):
+        try:
+            append(prefix + dumps(record_id) + b',"__cursor":' + dumps(cursor) + tail_parent + dumps(record) + b"}\n")
+        except (TypeError, orjson.JSONEncodeError):
+            id_json, n_id = dumps_repaired(record_id)
+            cursor_json, n_cursor = dumps_repaired(cursor)
+            payload_json, n_payload = dumps_repaired(record)
+            repairs += n_id + n_cursor + n_payload
+            append(prefix + id_json + b',"__cursor":' + cursor_json + tail_parent + payload_json + b"}\n")
+    return b"".join(out), repairs
+
+
+def dumps_repaired(value: Any) -> tuple[bytes, int]:
+    """Serialise anything JSON-shaped: (bytes, lone surrogates replaced)."""
+    try:
+        return orjson.dumps(value), 0
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    repaired, count = repair_surrogates(value)
+    try:
+        return orjson.dumps(repaired), count
+    except (TypeError, orjson.JSONEncodeError):
+        # Integers beyond 64 bits: the stdlib encoder writes them exactly.
+        return json.dumps(repaired, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"), count
+
+
+def repair_surrogates(value: Any) -> tuple[Any, int]:
+    """A copy of `value` with every lone surrogate replaced by U+FFFD, and how many were replaced."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value, 0
+        except UnicodeEncodeError:
+            count = sum(1 for char in value if 0xD800 <= ord(char) <= 0xDFFF)
+            return "".join(REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c for c in value), count
+    if isinstance(value, dict):
+        total = 0
+        out = {}
+        for key, item in value.items():
+            new_key, n_key = repair_surrogates(key)
+            new_item, n_item = repair_surrogates(item)
+            out[new_key] = new_item
+            total += n_key + n_item
+        return out, total
+    if isinstance(value, list | tuple):
+        total = 0
+        items = []
+        for item in value:
+            new_item, n_item = repair_surrogates(item)
+            items.append(new_item)
+            total += n_item
+        return items, total
+    return value, 0

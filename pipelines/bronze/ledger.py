@@ -1,0 +1,174 @@
+"""The three parquet ledgers of a source: manifest (published files), cursors, runs (audit).
+
+Each is rewritten whole and atomically (tmp file, fsync, rename, fsync of the folder), so a
+reader never sees a half-written ledger. Only the run holding the source's lock writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.errors import DplError, ErrorClass
+
+TS = pa.timestamp("us", tz="UTC")
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("source", pa.string()),
+        ("stream", pa.string()),
+        ("run_id", pa.string()),
+        ("part", pa.int32()),
+        ("rows", pa.int64()),
+        ("bytes", pa.int64()),
+        ("sha256", pa.string()),
+        ("min_cursor", pa.string()),
+        ("max_cursor", pa.string()),
+        ("utf8_errors", pa.int64()),
+        ("written_at", TS),
+    ]
+)
+
+CURSORS_SCHEMA = pa.schema(
+    [
+        ("stream", pa.string()),
+        ("scope", pa.string()),
+        ("cursor_field", pa.string()),
+        ("cursor_value", pa.string()),
+        ("run_id", pa.string()),
+        ("updated_at", TS),
+    ]
+)
+
+RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("source", pa.string()),
+        ("mode", pa.string()),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("status", pa.string()),
+        ("streams", pa.string()),  # JSON: {stream: {"fetched": n, "written": n, "skipped": n}}
+        ("records_written", pa.int64()),
+        ("files_published", pa.int64()),
+        ("api_calls", pa.int64()),
+        ("retries", pa.int64()),
+        ("rate_limit_waits_s", pa.float64()),
+        ("error_class", pa.string()),
+        ("error_message", pa.string()),
+        ("gaps", pa.string()),  # JSON list of {stream, scope, error_class, message}
+    ]
+)
+
+
+def ledger_path(bronze_dir: Path, source: str, name: str) -> Path:
+    return Path(bronze_dir) / source / f"{name}.parquet"
+
+
+def read_rows(path: Path, schema: pa.Schema) -> list[dict]:
+    """All rows of a ledger as dicts ([] when it does not exist yet)."""
+    if not path.exists():
+        return []
+    try:
+        return pq.read_table(path, schema=schema).to_pylist()
+    except (OSError, pa.ArrowException) as exc:
+        raise DplError(ErrorClass.STORAGE, f"cannot read {path}: {exc}",
+                       advice="restore the ledger from backup or re-create it with `make verify`") from None
+
+
+def write_rows(path: Path, rows: list[dict], schema: pa.Schema) -> None:
+    """Replace a ledger atomically with `rows`."""
+    table = pa.Table.from_pylist(rows, schema=schema)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise DplError(ErrorClass.STORAGE, f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Manifest:
+    """The published files of one source; a file not listed here does not exist for readers."""
+
+    def __init__(self, bronze_dir: Path, source: str) -> None:
+        self.path = ledger_path(bronze_dir, source, "manifest")
+        self.rows = read_rows(self.path, MANIFEST_SCHEMA)
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        write_rows(self.path, self.rows, MANIFEST_SCHEMA)
+
+
+def read_cursors(bronze_dir: Path, source: str) -> dict[tuple[str, str], str]:
+    """{(stream, scope): cursor_value} of a source."""
+    rows = read_rows(ledger_path(bronze_dir, source, "cursors"), CURSORS_SCHEMA)
+    return {(row["stream"], row["scope"]): row["cursor_value"] for row in rows}
+
+
+def upsert_cursors(bronze_dir: Path, source: str, run_id: str, updates: dict[tuple[str, str], tuple[str, object]]) -> int:
+    """Upsert {(stream, scope): (cursor_field, value)}; a cursor never moves backwards.
+
+    Call only once the files holding the records behind these values are in the manifest.
+    Returns how many cursors changed.
+    """
+    if not updates:
+        return 0
+    path = ledger_path(bronze_dir, source, "cursors")
+    rows = {(r["stream"], r["scope"]): r for r in read_rows(path, CURSORS_SCHEMA)}
+    now = dt.datetime.now(dt.timezone.utc)
+    changed = 0
+    for (stream, scope), (field, value) in updates.items():
+        if value is None:
+            continue
+        current = rows.get((stream, scope))
+        if current is not None and not cursor_after(value, current["cursor_value"]):
+            continue
+        rows[(stream, scope)] = {
+            "stream": stream,
+            "scope": scope,
+            "cursor_field": field,
+            "cursor_value": str(value),
+            "run_id": run_id,
+            "updated_at": now,
+        }
+        changed += 1
+    if changed:
+        write_rows(path, sorted(rows.values(), key=lambda r: (r["stream"], r["scope"])), CURSORS_SCHEMA)
+    return changed
+
+
+def cursor_after(new: object, old: str | None) -> bool:
+    """Is `new` strictly after `old`? Numbers compare as numbers, timestamps as UTC ISO strings."""
+    if old is None:
+        return True
+    try:
+        return int(str(new)) > int(old)
+    except ValueError:
+        return str(new) > old
+
+
+def append_run(bronze_dir: Path, source: str, row: dict) -> None:
+    """Add one audit row to runs.parquet."""
+    path = ledger_path(bronze_dir, source, "runs")
+    rows = read_rows(path, RUNS_SCHEMA)
+    rows.append(row)
+    write_rows(path, rows, RUNS_SCHEMA)

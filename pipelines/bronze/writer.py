@@ -1,0 +1,202 @@
+"""The bronze writer: pages in, immutable zstd JSONL parts out, each published atomically.
+
+Layout: <bronze>/<source>/<stream>/YYYY/MM/DD/<run_id>-<part>.jsonl.zst (UTC ingestion date).
+Publish = finish the zstd frame, flush + fsync the `.tmp` file, rename it to its final name,
+fsync the folder, then append its row to manifest.parquet. A part rotates at a compressed size
+or a row count, and when the UTC date changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from pipelines.bronze.envelope import encode_lines, line_prefix
+from pipelines.bronze.ledger import Manifest, fsync_dir
+from pipelines.errors import DplError, ErrorClass
+from pipelines.timeutil import utc_now
+
+SUFFIX = ".jsonl.zst"
+
+
+class _HashingFile:
+    """The sink zstd writes into: counts and hashes compressed bytes on their way to disk."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+@dataclasses.dataclass
+class _Part:
+    stream: str
+    number: int
+    day: str  # YYYY/MM/DD
+    final: Path
+    tmp: Path
+    handle: Any
+    sink: _HashingFile
+    compressor: Any
+    rows: int = 0
+    raw_pending: int = 0  # uncompressed bytes not yet flushed out of zstd's buffer
+    utf8_errors: int = 0
+    min_cursor: Any = None
+    max_cursor: Any = None
+
+    def note_cursors(self, cursors: list) -> None:
+        values = [c for c in cursors if c is not None]
+        if not values:
+            return
+        low, high = min(values), max(values)
+        self.min_cursor = low if self.min_cursor is None else min(self.min_cursor, low)
+        self.max_cursor = high if self.max_cursor is None else max(self.max_cursor, high)
+
+
+class BronzeWriter:
+    """Writes one run's pages for one source; `close()` publishes every open part."""
+
+    def __init__(
+        self,
+        bronze_dir: Path,
+        source: str,
+        run_id: str,
+        part_max_bytes: int = 128 * 1024 * 1024,
+        part_max_rows: int = 1_000_000,
+        zstd_level: int = 3,
+        clock=utc_now,
+    ) -> None:
+        self.root = Path(bronze_dir)
+        self.source = source
+        self.run_id = run_id
+        self.part_max_bytes = part_max_bytes
+        self.part_max_rows = part_max_rows
+        self.zstd = zstandard.ZstdCompressor(level=zstd_level)
+        self.clock = clock
+        self.manifest = Manifest(self.root, source)
+        self.parts: dict[str, _Part] = {}
+        self.part_numbers: dict[str, int] = {}
+        self.published: list[dict] = []
+
+    def write_page(
+        self, stream: str, records: list[dict], ids: list, cursors: list, parent: Any = None, utf8_errors: int = 0
+    ) -> int:
+        """Append a page of records (with their ids and cursors) to the stream's open part.
+
+        A page larger than the room left in the part is split across parts.
+        """
+        written = 0
+        while written < len(records):
+            now = self.clock()
+            part = self._part_for(stream, now)
+            end = min(len(records), written + self.part_max_rows - part.rows)
+            self._append(part, now, records[written:end], ids[written:end], cursors[written:end], parent)
+            part.utf8_errors += utf8_errors if written == 0 else 0
+            written = end
+            if part.sink.size + part.raw_pending >= self.part_max_bytes:
+                # zstd buffers output: flush a block only when the limit may be near, then measure.
+                part.compressor.flush(zstandard.FLUSH_BLOCK)
+                part.raw_pending = 0
+            if part.sink.size >= self.part_max_bytes or part.rows >= self.part_max_rows:
+                self.publish(stream)
+        return written
+
+    def _append(self, part: _Part, now: dt.datetime, records: list, ids: list, cursors: list, parent: Any) -> None:
+        prefix = line_prefix(self.source, part.stream, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), self.run_id)
+        data, repairs = encode_lines(prefix, records, ids, cursors, parent)
+        try:
+            part.compressor.write(data)
+        except OSError as exc:
+            raise DplError(ErrorClass.STORAGE, f"cannot write {part.tmp}: {exc.strerror or exc}") from None
+        part.rows += len(records)
+        part.raw_pending += len(data)
+        part.utf8_errors += repairs
+        part.note_cursors(cursors)
+
+    def publish(self, stream: str) -> dict | None:
+        """Publish the stream's open part, if any; return its manifest row."""
+        part = self.parts.pop(stream, None)
+        if part is None:
+            return None
+        try:
+            part.compressor.flush(zstandard.FLUSH_FRAME)
+            part.handle.flush()
+            os.fsync(part.handle.fileno())
+            part.handle.close()
+            os.replace(part.tmp, part.final)
+            fsync_dir(part.final.parent)
+        except OSError as exc:
+            raise DplError(ErrorClass.STORAGE, f"cannot publish {part.final}: {exc.strerror or exc}") from None
+        row = {
+            "path": part.final.relative_to(self.root).as_posix(),
+            "source": self.source,
+            "stream": stream,
+            "run_id": self.run_id,
+            "part": part.number,
+            "rows": part.rows,
+            "bytes": part.sink.size,
+            "sha256": part.sink.sha256.hexdigest(),
+            "min_cursor": None if part.min_cursor is None else str(part.min_cursor),
+            "max_cursor": None if part.max_cursor is None else str(part.max_cursor),
+            "utf8_errors": part.utf8_errors,
+            "written_at": dt.datetime.now(dt.timezone.utc),
+        }
+        self.manifest.append(row)
+        self.published.append(row)
+        return row
+
+    def close(self) -> list[dict]:
+        """Publish every open part; return all manifest rows this writer published."""
+        for stream in list(self.parts):
+            self.publish(stream)
+        return self.published
+
+    def discard(self) -> None:
+        """Drop open parts without publishing (their `.tmp` files are removed)."""
+        for part in self.parts.values():
+            try:
+                part.handle.close()
+                part.tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+        self.parts.clear()
+
+    def _part_for(self, stream: str, now: dt.datetime) -> _Part:
+        day = now.strftime("%Y/%m/%d")
+        part = self.parts.get(stream)
+        if part is not None and part.day != day:
+            self.publish(stream)
+            part = None
+        if part is None:
+            part = self._open(stream, day)
+            self.parts[stream] = part
+        return part
+
+    def _open(self, stream: str, day: str) -> _Part:
+        number = self.part_numbers.get(stream, 0) + 1
+        self.part_numbers[stream] = number
+        folder = self.root / self.source / stream / day
+        final = folder / f"{self.run_id}-{number:05d}{SUFFIX}"
+        tmp = final.with_name(final.name + ".tmp")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = open(tmp, "wb")  # noqa: SIM115 - closed on publish/discard
+        except OSError as exc:
+            raise DplError(ErrorClass.STORAGE, f"cannot create {tmp}: {exc.strerror or exc}") from None
+        sink = _HashingFile(handle)
+        compressor = self.zstd.stream_writer(sink, closefd=False)
+        return _Part(stream, number, day, final, tmp, handle, sink, compressor)

@@ -1,0 +1,212 @@
+"""`python -m pipelines <command>`: the one entry point every Make target calls."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from pipelines import ledger_views
+from pipelines.config import Settings, load_settings
+from pipelines.display import human_bytes, table
+from pipelines.dlt.resources import available, get
+from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL
+from pipelines.errors import DplError, ErrorClass
+from pipelines.logs import setup_logging
+from pipelines.secrets import redact
+
+log = logging.getLogger("pipelines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description="Data Platform Light pipelines.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    sub.add_parser("check", help="validate config and secrets, and reach every configured source")
+    sync = sub.add_parser("sync", help="sync one source into bronze")
+    sync.add_argument("source")
+    sync.add_argument("--full", action="store_true", help="ignore cursors and re-read everything")
+    sync.add_argument("--streams", help="comma-separated streams (default: every enabled stream)")
+    sync_all = sub.add_parser("sync-all", help="sync every configured source, in parallel")
+    sync_all.add_argument("--full", action="store_true")
+    backfill = sub.add_parser("backfill", help="re-extract the last N days regardless of cursors")
+    backfill.add_argument("--days", type=int, required=True)
+    backfill.add_argument("--source", help="one source (default: every configured source)")
+    backfill.add_argument("--streams", help="comma-separated streams")
+    for name in ("show-cursors", "show-manifest", "show-runs"):
+        shown = sub.add_parser(name, help=f"print {name.split('-')[1]}.parquet of each source as a table")
+        shown.add_argument("--source")
+        shown.add_argument("--limit", type=int, default=50)
+    verify = sub.add_parser("verify", help="check every bronze file against the manifests")
+    verify.add_argument("--source")
+    verify.add_argument("--quarantine", action="store_true", help="move orphan files to <source>/_quarantine/")
+    verify.add_argument("--quick", action="store_true", help="check sizes only (no sha256, no row counts)")
+    verify.add_argument("--strict", action="store_true", help="exit non-zero on orphans too")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run, and turn every failure into one line and an exit code."""
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    try:
+        settings = load_settings()
+        return COMMANDS[args.command](settings, args)
+    except DplError as exc:
+        print(f"error: {redact(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user unless asked
+        if os.environ.get("DPL_DEBUG"):
+            raise
+        print(f"error: [{ErrorClass.INTERNAL}] {redact(f'{type(exc).__name__}: {exc}')} — set DPL_DEBUG=1 for "
+              "the traceback and report it", file=sys.stderr)
+        return 1
+
+
+def configured_sources(settings: Settings, env=os.environ) -> tuple[list[str], list[str]]:
+    """(sources to run, notices for the ones skipped) — a source needs `enabled` and its base URL."""
+    run, notices = [], []
+    for name in available():
+        module = get(name)
+        if not settings.source(name).get("enabled", True):
+            notices.append(f"{name}: skipped (enabled: false in sources.yaml)")
+        elif not env.get(module.BASE_URL_VAR):
+            notices.append(f"{name}: skipped ({module.BASE_URL_VAR} is not set)")
+        else:
+            run.append(name)
+    return run, notices
+
+
+def cmd_check(settings: Settings, args) -> int:
+    from pipelines.dlt.http import HttpStats
+    from pipelines.dlt.streams import SyncContext
+
+    run, notices = configured_sources(settings)
+    print(f"config: OK ({settings.config_dir}/sources.yaml, time.yaml, identity.yaml, ai_policy.yaml)")
+    for notice in notices:
+        print(notice)
+    failed = 0
+    for name in run:
+        module = get(name)
+        try:
+            ctx = SyncContext(name, {**settings.source(name), "http": settings.sources["http"]}, settings.time,
+                              module.read_env(os.environ), http=HttpStats(),
+                              http_settings={**settings.sources["http"], "max_attempts": 2})
+            print(module.check(ctx))
+        except DplError as exc:
+            failed += 1
+            print(f"{name}: FAILED {redact(exc)}")
+    return 1 if failed else 0
+
+
+def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None = None) -> int:
+    from pipelines.dlt.pipelines import run_source
+
+    mode = mode or (FULL if args.full else INCREMENTAL)
+    streams = tuple(s.strip() for s in args.streams.split(",")) if getattr(args, "streams", None) else None
+    started = time.monotonic()
+    result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days)
+    print(summary(result, time.monotonic() - started))
+    if result.error:
+        print(f"error: {args.source}: {redact(result.error)}", file=sys.stderr)
+        return result.error.exit_code
+    return 0
+
+
+def summary(result, seconds: float) -> str:
+    """Per-stream counts and the run's totals."""
+    rows = [{"stream": s, **c} for s, c in sorted(result.counts.items())]
+    size = sum(f["bytes"] for f in result.files)
+    stats = result.stats
+    lines = [
+        table(rows, ["stream", "fetched", "written", "skipped"], empty="(no records)"),
+        f"{result.source}: {result.status.upper()} run {result.run_id} ({result.mode}) — "
+        f"{result.records_written:,} records in {len(result.files)} files ({human_bytes(size)}), "
+        f"{stats.api_calls:,} API calls, {stats.retries} retries, {stats.rate_limit_waits_s:.1f}s rate-limit waits, "
+        f"{seconds:.1f}s",
+    ]
+    lines += [f"  gap: {g.stream}/{g.scope}: [{g.error_class}] {redact(g.message)}" for g in result.gaps]
+    return "\n".join(lines)
+
+
+def cmd_sync_all(settings: Settings, args, extra: list[str] | None = None) -> int:
+    """Each source in its own process, in parallel; one failing does not stop the others."""
+    run, notices = configured_sources(settings)
+    for notice in notices:
+        print(notice)
+    if not run:
+        print("nothing to sync: set the base URL variables of at least one source (see .env.example)")
+        return 1
+    flags = extra or (["--full"] if getattr(args, "full", False) else [])
+    procs = {name: subprocess.Popen([sys.executable, "-m", "pipelines", "sync", name, *flags],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for name in run}
+    threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = {name: proc.wait() for name, proc in procs.items()}
+    print("sync-all: " + ", ".join(f"{n} {'ok' if c == 0 else f'FAILED (exit {c})'}" for n, c in codes.items()))
+    return 0 if all(c == 0 for c in codes.values()) else 1
+
+
+def _relay(name: str, proc: subprocess.Popen) -> None:
+    for line in proc.stdout:
+        sys.stdout.write(f"[{name}] {line}")
+        sys.stdout.flush()
+
+
+def cmd_backfill(settings: Settings, args) -> int:
+    if args.days <= 0:
+        raise DplError(ErrorClass.CONFIG, f"DAYS={args.days}: expected a positive number of days")
+    if args.source:
+        args.full = False
+        return cmd_sync(settings, args, mode=BACKFILL, days=args.days)
+    extra = ["--streams", args.streams] if args.streams else []
+    return cmd_sync_all_backfill(settings, args.days, extra)
+
+
+def cmd_sync_all_backfill(settings: Settings, days: int, extra: list[str]) -> int:
+    run, notices = configured_sources(settings)
+    for notice in notices:
+        print(notice)
+    codes = [subprocess.call([sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", n, *extra])
+             for n in run]
+    return 0 if run and all(c == 0 for c in codes) else 1
+
+
+def cmd_verify(settings: Settings, args) -> int:
+    from pipelines.bronze.verify import verify
+
+    report = verify(settings.bronze_dir, [args.source] if args.source else None, args.quarantine, not args.quick)
+    for path in report.missing:
+        print(f"MISSING   {path}")
+    for problem in report.mismatched:
+        print(f"MISMATCH  {problem}")
+    for path in report.orphans:
+        moved = " (quarantined)" if path in report.quarantined else ""
+        print(f"ORPHAN    {path}{moved}")
+    print(f"verify: {report.checked} files checked, {len(report.missing)} missing, {len(report.mismatched)} "
+          f"mismatched, {len(report.orphans)} orphans ({len(report.quarantined)} quarantined)")
+    if report.corrupt or (args.strict and len(report.orphans) > len(report.quarantined)):
+        return 1
+    return 0
+
+
+COMMANDS = {
+    "check": cmd_check,
+    "sync": cmd_sync,
+    "sync-all": cmd_sync_all,
+    "backfill": cmd_backfill,
+    "show-cursors": ledger_views.show_cursors,
+    "show-manifest": ledger_views.show_manifest,
+    "show-runs": ledger_views.show_runs,
+    "verify": cmd_verify,
+}

@@ -1,0 +1,219 @@
+"""Run one source: cursors → dlt resources (pages) → bronze writer → manifest → cursors → runs.
+
+No HTTP and no transforms here: sources yield `Page`s, this wires them to the bronze core and
+keeps the audit trail. Cursors of a resource are committed only after every part it wrote is
+published, so a failed run never leaves a cursor ahead of the data; pages already written by a
+failed run are published (they are complete, valid records) and re-read by the next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import secrets as pysecrets
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
+from pipelines.bronze.lock import SourceLock
+from pipelines.bronze.writer import BronzeWriter
+from pipelines.config import Settings
+from pipelines.dlt.http import HttpStats
+from pipelines.dlt.resources import get
+from pipelines.dlt.streams import INCREMENTAL, MODES, Page, StreamSpec, SyncContext
+from pipelines.errors import ConfigError, DplError, ErrorClass
+from pipelines.progress import Progress
+from pipelines.secrets import redact
+from pipelines.timeutil import utc_now
+
+log = logging.getLogger("pipelines.run")
+REJECTED_STREAM = "_rejected"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What one run did; also the row appended to runs.parquet."""
+
+    run_id: str
+    source: str
+    mode: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    status: str = "running"
+    counts: dict = dataclasses.field(default_factory=lambda: defaultdict(lambda: {"fetched": 0, "written": 0, "skipped": 0}))
+    files: list[dict] = dataclasses.field(default_factory=list)
+    stats: HttpStats = dataclasses.field(default_factory=HttpStats)
+    gaps: list = dataclasses.field(default_factory=list)
+    error: DplError | None = None
+
+    @property
+    def records_written(self) -> int:
+        return sum(c["written"] for c in self.counts.values())
+
+    def audit_row(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "mode": self.mode,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "status": self.status,
+            "streams": orjson.dumps(dict(self.counts)).decode(),
+            "records_written": self.records_written,
+            "files_published": len(self.files),
+            "api_calls": self.stats.api_calls,
+            "retries": self.stats.retries,
+            "rate_limit_waits_s": round(self.stats.rate_limit_waits_s, 3),
+            "error_class": str(self.error.error_class) if self.error else None,
+            "error_message": redact(self.error.message) if self.error else None,
+            "gaps": orjson.dumps([dataclasses.asdict(g) for g in self.gaps]).decode(),
+        }
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """Sortable, unique: 20261121T233000Z-a1b2c3."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{pysecrets.token_hex(3)}"
+
+
+def run_source(
+    settings: Settings,
+    source: str,
+    mode: str = INCREMENTAL,
+    streams: tuple[str, ...] | None = None,
+    backfill_days: int | None = None,
+    env: dict | None = None,
+) -> RunResult:
+    """Run one source end to end under its lock; always appends an audit row once locked."""
+    if mode not in MODES:
+        raise ConfigError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    module = get(source)
+    secrets = module.read_env(os.environ if env is None else env)
+    _check_streams(module.STREAMS, streams)
+    bronze_dir = Path(settings.bronze_dir)
+    started = utc_now()
+    result = RunResult(new_run_id(started), source, mode, started)
+    with SourceLock(bronze_dir, source):
+        ctx = SyncContext(
+            source=source,
+            settings={**settings.source(source), "http": settings.sources["http"]},
+            time=settings.time,
+            secrets=secrets,
+            mode=mode,
+            cursors=read_cursors(bronze_dir, source),
+            backfill_days=backfill_days,
+            streams=streams,
+            started_at=started,
+            http=result.stats,
+            http_settings=settings.sources["http"],
+        )
+        bronze = settings.sources["bronze"]
+        writer = BronzeWriter(bronze_dir, source, result.run_id, bronze["part_max_bytes"], bronze["part_max_rows"],
+                              bronze["zstd_level"])
+        progress = Progress(source, result.stats, settings.time.get("progress_interval_s", 10))
+        log.info("%s: run %s started (%s)", source, result.run_id, mode)
+        try:
+            for resource in module.source(ctx).resources.values():
+                _run_resource(resource, module.STREAMS, writer, ctx, result, progress)
+        except BaseException as exc:  # noqa: BLE001 - every failure is classified and audited
+            result.error = classify(exc)
+            if not isinstance(exc, Exception):
+                result.ended_at = utc_now()
+                result.status = "failed"
+                _finish(writer, result, bronze_dir)
+                raise
+        finally:
+            progress.close()
+        _finish(writer, result, bronze_dir, ctx)
+    return result
+
+
+def _run_resource(resource, specs: dict[str, StreamSpec], writer: BronzeWriter, ctx: SyncContext,
+                  result: RunResult, progress: Progress) -> None:
+    """Write every page of one resource, publish its parts, then commit its cursors."""
+    pending: dict[tuple[str, str], tuple[str | None, object]] = {}
+    touched: set[str] = set()
+    for page in resource:
+        if not isinstance(page, Page):
+            raise DplError(ErrorClass.INTERNAL, f"resource {resource.name} yielded {type(page).__name__}, not a Page")
+        spec = specs[page.stream]
+        written, cursor = _write_page(page, spec, writer, ctx, result)
+        touched.add(page.stream)
+        key = (page.stream, page.scope)
+        if page.checkpoint is not None:
+            pending[key] = (spec.cursor_field, page.checkpoint)
+        elif cursor is not None and (key not in pending or cursor > pending[key][1]):
+            pending[key] = (spec.cursor_field, cursor)
+        progress.update(page.stream, written)
+    for stream in sorted(touched) + [REJECTED_STREAM]:
+        writer.publish(stream)
+    result.files = list(writer.published)
+    upsert_cursors(Path(writer.root), ctx.source, result.run_id, pending)
+
+
+def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncContext, result: RunResult):
+    """Write a page; records without a usable id go to the `_rejected` stream with a reason."""
+    counts = result.counts[page.stream]
+    counts["fetched"] += len(page.records) + page.skipped
+    counts["skipped"] += page.skipped
+    good, ids, cursors, rejected = [], [], [], []
+    cursor_of = spec.cursor_of
+    for record in page.records:
+        record_id = spec.id_of(record, page.parent) if isinstance(record, dict) else None
+        if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
+            rejected.append(record)
+            continue
+        good.append(record)
+        ids.append(record_id)
+        cursors.append(cursor_of(record) if cursor_of else None)
+    utf8 = ctx.http.take_utf8_errors() if ctx.http else 0
+    written = writer.write_page(page.stream, good, ids, cursors, page.parent, utf8)
+    counts["written"] += written
+    if rejected:
+        counts["skipped"] += len(rejected)
+        reason = {"stream": page.stream, "reason": f"record without a usable id ({spec.primary_key})",
+                  "parent": page.parent}
+        writer.write_page(REJECTED_STREAM, rejected, [None] * len(rejected), [None] * len(rejected), reason)
+        log.warning("%s/%s: %d record(s) without a usable id quarantined in %s", ctx.source, page.stream,
+                    len(rejected), REJECTED_STREAM)
+    present = [c for c in cursors if c is not None]
+    return written, (max(present) if present else None)
+
+
+def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: Path, ctx: SyncContext | None = None) -> None:
+    """Publish what was written, set the status and append the audit row."""
+    try:
+        result.files = writer.close()
+    except DplError as exc:
+        writer.discard()
+        result.error = result.error or exc
+    result.gaps = list(ctx.gaps) if ctx else []
+    result.ended_at = result.ended_at or utc_now()
+    result.status = "failed" if result.error else ("partial" if result.gaps else "success")
+    append_run(bronze_dir, result.source, result.audit_row())
+    level = logging.ERROR if result.error else logging.INFO
+    log.log(level, "%s: run %s %s", result.source, result.run_id, result.status)
+
+
+def classify(exc: BaseException) -> DplError:
+    """The DplError behind an exception (dlt wraps what resources raise), or an INTERNAL one."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DplError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    if isinstance(exc, KeyboardInterrupt):
+        return DplError(ErrorClass.INTERNAL, "interrupted", advice="run again; the next run resumes from the cursors")
+    log.debug("unexpected error", exc_info=exc)
+    return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
+
+
+def _check_streams(specs: dict, streams: tuple[str, ...] | None) -> None:
+    unknown = sorted(set(streams or ()) - set(specs))
+    if unknown:
+        raise ConfigError(f"unknown stream(s) {', '.join(unknown)}: expected some of {', '.join(sorted(specs))}")

@@ -1,0 +1,24 @@
+"""Logging to stderr, every line redacted; dlt's own chatter kept at WARNING."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from pipelines.secrets import RedactingFilter
+
+
+def setup_logging(level: str | None = None) -> None:
+    """Configure the root logger once: `DPL_LOG_LEVEL` (default INFO), redacting handler."""
+    root = logging.getLogger()
+    if any(getattr(h, "_dpl", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._dpl = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    root.setLevel((level or os.environ.get("DPL_LOG_LEVEL") or "INFO").upper())
+    for noisy in ("dlt", "urllib3", "requests"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
