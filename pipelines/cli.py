@@ -61,11 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - never a traceback for the user unless asked
+    except Exception as exc:
         if os.environ.get("DPL_DEBUG"):
             raise
-        print(f"error: [{ErrorClass.INTERNAL}] {redact(f'{type(exc).__name__}: {exc}')} — set DPL_DEBUG=1 for "
-              "the traceback and report it", file=sys.stderr)
+        print(
+            f"error: [{ErrorClass.INTERNAL}] {redact(f'{type(exc).__name__}: {exc}')} — set DPL_DEBUG=1 for "
+            "the traceback and report it",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -95,9 +98,14 @@ def cmd_check(settings: Settings, args) -> int:
     for name in run:
         module = get(name)
         try:
-            ctx = SyncContext(name, {**settings.source(name), "http": settings.sources["http"]}, settings.time,
-                              module.read_env(os.environ), http=HttpStats(),
-                              http_settings={**settings.sources["http"], "max_attempts": 2})
+            ctx = SyncContext(
+                name,
+                {**settings.source(name), "http": settings.sources["http"]},
+                settings.time,
+                module.read_env(os.environ),
+                http=HttpStats(),
+                http_settings={**settings.sources["http"], "max_attempts": 2},
+            )
             print(module.check(ctx))
         except DplError as exc:
             failed += 1
@@ -144,9 +152,15 @@ def cmd_sync_all(settings: Settings, args, extra: list[str] | None = None) -> in
         print("nothing to sync: set the base URL variables of at least one source (see .env.example)")
         return 1
     flags = extra or (["--full"] if getattr(args, "full", False) else [])
-    procs = {name: subprocess.Popen([sys.executable, "-m", "pipelines", "sync", name, *flags],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for name in run}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "pipelines", "sync", name, *flags],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in run
+    }
     threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
     for thread in threads:
         thread.start()
@@ -177,8 +191,10 @@ def cmd_sync_all_backfill(settings: Settings, days: int, extra: list[str]) -> in
     run, notices = configured_sources(settings)
     for notice in notices:
         print(notice)
-    codes = [subprocess.call([sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", n, *extra])
-             for n in run]
+    codes = [
+        subprocess.call([sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", n, *extra])
+        for n in run
+    ]
     return 0 if run and all(c == 0 for c in codes) else 1
 
 
@@ -193,8 +209,10 @@ def cmd_verify(settings: Settings, args) -> int:
     for path in report.orphans:
         moved = " (quarantined)" if path in report.quarantined else ""
         print(f"ORPHAN    {path}{moved}")
-    print(f"verify: {report.checked} files checked, {len(report.missing)} missing, {len(report.mismatched)} "
-          f"mismatched, {len(report.orphans)} orphans ({len(report.quarantined)} quarantined)")
+    print(
+        f"verify: {report.checked} files checked, {len(report.missing)} missing, {len(report.mismatched)} "
+        f"mismatched, {len(report.orphans)} orphans ({len(report.quarantined)} quarantined)"
+    )
     if report.corrupt or (args.strict and len(report.orphans) > len(report.quarantined)):
         return 1
     return 0

@@ -22,7 +22,7 @@ class ErrorClass(enum.StrEnum):
 
 ADVICE = {
     ErrorClass.AUTH_FAILED: "check the source's user/e-mail and API token in .env or the environment",
-    ErrorClass.FORBIDDEN: "the account lacks permission: grant it access or exclude the resource in config/sources.yaml",
+    ErrorClass.FORBIDDEN: "the account lacks permission: grant access or exclude the resource in config/sources.yaml",
     ErrorClass.NOT_FOUND: "the resource or endpoint is gone: check the base URL and the names in config/sources.yaml",
     ErrorClass.RATE_LIMITED: "the API kept rate limiting: run later, lower page concurrency or raise http.max_attempts",
     ErrorClass.SUSPENDED: "the site is suspended or unavailable: check its status and billing with the site admin",
@@ -35,9 +35,7 @@ ADVICE = {
     ErrorClass.INTERNAL: "this is a bug: please report it with the run id",
 }
 
-TRANSIENT = frozenset(
-    {ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD}
-)
+TRANSIENT = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD})
 
 EXIT_CODES = {ErrorClass.CONFIG: 2, ErrorClass.LOCKED: 3}
 

@@ -27,32 +27,65 @@ def _show(settings, args, name: str, schema, columns: list[str], shape=None) -> 
         rows = read_rows(ledger_path(settings.bronze_dir, source, name), schema)
         rows = [shape(r) for r in rows] if shape else rows
         shown = rows[-args.limit :] if args.limit else rows
-        print(f"== {source}: {name}.parquet ({len(rows)} rows{', last ' + str(len(shown)) if len(shown) < len(rows) else ''})")
+        more = f", last {len(shown)}" if len(shown) < len(rows) else ""
+        print(f"== {source}: {name}.parquet ({len(rows)} rows{more})")
         print(table(shown, columns))
     return 0
 
 
 def show_cursors(settings, args) -> int:
     """Print cursors.parquet of each source."""
-    return _show(settings, args, "cursors", CURSORS_SCHEMA,
-                 ["stream", "scope", "cursor_field", "cursor_value", "run_id", "updated_at"])
+    return _show(
+        settings,
+        args,
+        "cursors",
+        CURSORS_SCHEMA,
+        ["stream", "scope", "cursor_field", "cursor_value", "run_id", "updated_at"],
+    )
 
 
 def show_manifest(settings, args) -> int:
     """Print manifest.parquet of each source."""
-    return _show(settings, args, "manifest", MANIFEST_SCHEMA,
-                 ["path", "rows", "bytes", "min_cursor", "max_cursor", "utf8_errors", "written_at"])
+    return _show(
+        settings,
+        args,
+        "manifest",
+        MANIFEST_SCHEMA,
+        ["path", "rows", "bytes", "min_cursor", "max_cursor", "utf8_errors", "written_at"],
+    )
 
 
 def _run_row(row: dict) -> dict:
     gaps = orjson.loads(row["gaps"] or "[]")
     seconds = (row["ended_at"] - row["started_at"]).total_seconds() if row["ended_at"] else None
-    return {**row, "seconds": seconds, "gaps": len(gaps), "error": (row["error_class"] or "") +
-            (f": {row['error_message']}" if row["error_message"] else "")}
+    return {
+        **row,
+        "seconds": seconds,
+        "gaps": len(gaps),
+        "error": (row["error_class"] or "") + (f": {row['error_message']}" if row["error_message"] else ""),
+    }
 
 
 def show_runs(settings, args) -> int:
     """Print runs.parquet of each source."""
-    return _show(settings, args, "runs", RUNS_SCHEMA,
-                 ["run_id", "mode", "status", "started_at", "seconds", "records_written", "files_published",
-                  "api_calls", "retries", "rate_limit_waits_s", "gaps", "error"], _run_row)
+    return _show(
+        settings,
+        args,
+        "runs",
+        RUNS_SCHEMA,
+        [
+            "run_id",
+            "mode",
+            "status",
+            "started_at",
+            "seconds",
+            "records_written",
+            "files_published",
+            "api_calls",
+            "retries",
+            "rate_limit_waits_s",
+            "gaps",
+            "error",
+        ],
+        _run_row,
+    )

@@ -5,6 +5,7 @@ serves until interrupted (SIGINT/SIGTERM).
 """
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -39,10 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     for _, server in servers:
         server.stop()
     return 0

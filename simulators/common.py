@@ -15,6 +15,7 @@ Control endpoints (no auth, never faulted), for tests and scripts:
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import random
 import re
@@ -264,7 +265,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # header and body go out as separate writes: no 40 ms stalls
 
-    def log_message(self, format, *args):  # noqa: A002 - silence stderr access log
+    def log_message(self, format, *args):
         return
 
     def do_GET(self):
@@ -377,15 +378,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if kind == "timeout":
             time.sleep(self.server.knobs.timeout_s)
         # "reset": close the socket without answering (RST thanks to SO_LINGER 0).
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        except OSError:
-            pass
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _corrupt(response: Response, kind: str) -> Response:
@@ -393,8 +390,12 @@ def _corrupt(response: Response, kind: str) -> Response:
     if kind == "truncated":
         # Content-Length promises the full body, half of it arrives: a truncated transfer.
         return Response(response.status, body[: max(len(body) // 2, 1)], {"X-Sim-Truncated": str(len(body))})
-    return Response(response.status, b"<html><head><title>Oops</title></head><body>Bad gateway</body></html>",
-                    response.headers, "text/html")
+    return Response(
+        response.status,
+        b"<html><head><title>Oops</title></head><body>Bad gateway</body></html>",
+        response.headers,
+        "text/html",
+    )
 
 
 def page_window(items: list, start: int, size: int) -> tuple[list, bool]:
@@ -405,11 +406,11 @@ def page_window(items: list, start: int, size: int) -> tuple[list, bool]:
 
 def iso_jira(ts: float) -> str:
     """Jira's timestamp format: 2024-01-31T10:11:12.345+0000 (UTC here)."""
-    millis = int(round(ts * 1000)) % 1000
+    millis = round(ts * 1000) % 1000
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{millis:03d}+0000"
 
 
 def iso_bitbucket(ts: float) -> str:
     """Bitbucket's timestamp format: 2024-01-31T10:11:12.345678+00:00."""
-    micros = int(round(ts * 1_000_000)) % 1_000_000
+    micros = round(ts * 1_000_000) % 1_000_000
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{micros:06d}+00:00"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CREDENTIAL_VARS = (
-    "JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN",
-    "BITBUCKET_BASE_URL", "BITBUCKET_WORKSPACE", "BITBUCKET_USERNAME", "BITBUCKET_APP_PASSWORD",
-    "BITBUCKET_TOKEN", "BITBUCKET_EMAIL",
-    "JENKINS_BASE_URL", "JENKINS_USERNAME", "JENKINS_TOKEN",
+    "JIRA_BASE_URL",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
+    "BITBUCKET_BASE_URL",
+    "BITBUCKET_WORKSPACE",
+    "BITBUCKET_USERNAME",
+    "BITBUCKET_APP_PASSWORD",
+    "BITBUCKET_TOKEN",
+    "BITBUCKET_EMAIL",
+    "JENKINS_BASE_URL",
+    "JENKINS_USERNAME",
+    "JENKINS_TOKEN",
 )
 
 

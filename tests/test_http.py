@@ -69,8 +69,7 @@ def test_5xx_and_resets_are_retried(server_factory):
 
 
 def test_fault_storm_is_survived(server_factory):
-    server = server_factory(fault_rate=0.3, fault_kinds=("500", "503", "reset", "truncated", "malformed"),
-                            fault_seed=3)
+    server = server_factory(fault_rate=0.3, fault_kinds=("500", "503", "reset", "truncated", "malformed"), fault_seed=3)
     stats = HttpStats()
     api = client(server, stats, HttpPolicy(max_attempts=10, backoff_base_s=0.005, backoff_max_s=0.01))
     for _ in range(30):

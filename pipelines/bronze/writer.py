@@ -85,7 +85,7 @@ class BronzeWriter:
         self.run_id = run_id
         self.part_max_bytes = part_max_bytes
         self.part_max_rows = part_max_rows
-        self.zstd = zstandard.ZstdCompressor(level=zstd_level)
+        self.zstd_level = zstd_level
         self.clock = clock
         self.manifest = Manifest(self.root, source)
         self.parts: dict[str, _Part] = {}
@@ -198,5 +198,6 @@ class BronzeWriter:
         except OSError as exc:
             raise DplError(ErrorClass.STORAGE, f"cannot create {tmp}: {exc.strerror or exc}") from None
         sink = _HashingFile(handle)
-        compressor = self.zstd.stream_writer(sink, closefd=False)
+        # One compressor per part: a ZstdCompressor serves one stream at a time.
+        compressor = zstandard.ZstdCompressor(level=self.zstd_level).stream_writer(sink, closefd=False)
         return _Part(stream, number, day, final, tmp, handle, sink, compressor)

@@ -107,7 +107,9 @@ class ApiSession(requests.Session):
                 host = urlsplit(request.url).hostname
                 raise DplError(ErrorClass.NETWORK, f"cannot resolve host {host} ({where})", transient=False) from None
             if "Connection refused" in text:
-                raise DplError(ErrorClass.NETWORK, f"connection refused by {urlsplit(request.url).netloc} ({where})") from None
+                raise DplError(
+                    ErrorClass.NETWORK, f"connection refused by {urlsplit(request.url).netloc} ({where})"
+                ) from None
             raise DplError(ErrorClass.NETWORK, f"connection failed ({where}): {_short(text)}") from None
         except requests.exceptions.Timeout:
             raise DplError(ErrorClass.NETWORK, f"timed out ({where})") from None
@@ -171,10 +173,22 @@ class ApiSession(requests.Session):
 class ApiClient(RESTClient):
     """dlt's RESTClient on an `ApiSession`; errors are raised by the session, not by dlt's hook."""
 
-    def paginate(self, path="", method="GET", params=None, json=None, auth=None, paginator=None,
-                 data_selector=None, hooks=None, headers=None, **kwargs):
-        return super().paginate(path, method, params, json, auth, paginator, data_selector,
-                                hooks or {"response": []}, headers, **kwargs)
+    def paginate(
+        self,
+        path="",
+        method="GET",
+        params=None,
+        json=None,
+        auth=None,
+        paginator=None,
+        data_selector=None,
+        hooks=None,
+        headers=None,
+        **kwargs,
+    ):
+        return super().paginate(
+            path, method, params, json, auth, paginator, data_selector, hooks or {"response": []}, headers, **kwargs
+        )
 
     def get_json(self, path: str, params: dict | None = None):
         """GET one JSON document."""
@@ -185,12 +199,26 @@ class ApiClient(RESTClient):
         return self.post(path, json=body).json()
 
 
-def make_client(base_url: str, auth, stats: HttpStats, policy: HttpPolicy, source: str,
-                headers: dict | None = None, paginator=None, data_selector=None) -> ApiClient:
+def make_client(
+    base_url: str,
+    auth,
+    stats: HttpStats,
+    policy: HttpPolicy,
+    source: str,
+    headers: dict | None = None,
+    paginator=None,
+    data_selector=None,
+) -> ApiClient:
     """A REST client for one source; all clients of a run share `stats`."""
     session = ApiSession(stats, policy, source)
-    return ApiClient(base_url=base_url.rstrip("/"), headers={"Accept": "application/json", **(headers or {})},
-                     auth=auth, session=session, paginator=paginator, data_selector=data_selector)
+    return ApiClient(
+        base_url=base_url.rstrip("/"),
+        headers={"Accept": "application/json", **(headers or {})},
+        auth=auth,
+        session=session,
+        paginator=paginator,
+        data_selector=data_selector,
+    )
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -203,8 +231,7 @@ def _check_status(response: requests.Response, where: str) -> None:
     detail = _api_message(response)
     message = f"{status} {response.reason or ''} from {where}".replace("  ", " ") + (f": {detail}" if detail else "")
     if status == 429:
-        raise DplError(ErrorClass.RATE_LIMITED, message, status=status,
-                       retry_after=_retry_after(response) or 1.0)
+        raise DplError(ErrorClass.RATE_LIMITED, message, status=status, retry_after=_retry_after(response) or 1.0)
     if status == 401:
         raise DplError(ErrorClass.AUTH_FAILED, message, status=status)
     if status == 403:
@@ -216,8 +243,12 @@ def _check_status(response: requests.Response, where: str) -> None:
         raise DplError(ErrorClass.SUSPENDED, message, status=status)
     if status >= 500:
         raise DplError(ErrorClass.SERVER_ERROR, message, status=status, retry_after=_retry_after(response))
-    raise DplError(ErrorClass.CONFIG, message, status=status,
-                   advice="the API rejected the request: check filters/JQL/options in config/sources.yaml")
+    raise DplError(
+        ErrorClass.CONFIG,
+        message,
+        status=status,
+        advice="the API rejected the request: check filters/JQL/options in config/sources.yaml",
+    )
 
 
 def _api_message(response: requests.Response) -> str:
@@ -243,7 +274,9 @@ def _api_message(response: requests.Response) -> str:
 
 def _looks_suspended(status: int, detail: str) -> bool:
     text = detail.lower()
-    return status in (402, 503) and ("suspend" in text or "deactivated" in text or "unavailable" in text and "site" in text)
+    return status in (402, 503) and (
+        "suspend" in text or "deactivated" in text or ("unavailable" in text and "site" in text)
+    )
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -44,7 +44,9 @@ class RunResult:
     started_at: dt.datetime
     ended_at: dt.datetime | None = None
     status: str = "running"
-    counts: dict = dataclasses.field(default_factory=lambda: defaultdict(lambda: {"fetched": 0, "written": 0, "skipped": 0}))
+    counts: dict = dataclasses.field(
+        default_factory=lambda: defaultdict(lambda: {"fetched": 0, "written": 0, "skipped": 0})
+    )
     files: list[dict] = dataclasses.field(default_factory=list)
     stats: HttpStats = dataclasses.field(default_factory=HttpStats)
     gaps: list = dataclasses.field(default_factory=list)
@@ -111,14 +113,15 @@ def run_source(
             http_settings=settings.sources["http"],
         )
         bronze = settings.sources["bronze"]
-        writer = BronzeWriter(bronze_dir, source, result.run_id, bronze["part_max_bytes"], bronze["part_max_rows"],
-                              bronze["zstd_level"])
+        writer = BronzeWriter(
+            bronze_dir, source, result.run_id, bronze["part_max_bytes"], bronze["part_max_rows"], bronze["zstd_level"]
+        )
         progress = Progress(source, result.stats, settings.time.get("progress_interval_s", 10))
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
             for resource in module.source(ctx).resources.values():
                 _run_resource(resource, module.STREAMS, writer, ctx, result, progress)
-        except BaseException as exc:  # noqa: BLE001 - every failure is classified and audited
+        except BaseException as exc:
             result.error = classify(exc)
             if not isinstance(exc, Exception):
                 result.ended_at = utc_now()
@@ -131,8 +134,14 @@ def run_source(
     return result
 
 
-def _run_resource(resource, specs: dict[str, StreamSpec], writer: BronzeWriter, ctx: SyncContext,
-                  result: RunResult, progress: Progress) -> None:
+def _run_resource(
+    resource,
+    specs: dict[str, StreamSpec],
+    writer: BronzeWriter,
+    ctx: SyncContext,
+    result: RunResult,
+    progress: Progress,
+) -> None:
     """Write every page of one resource, publish its parts, then commit its cursors."""
     pending: dict[tuple[str, str], tuple[str | None, object]] = {}
     touched: set[str] = set()
@@ -148,7 +157,7 @@ def _run_resource(resource, specs: dict[str, StreamSpec], writer: BronzeWriter, 
         elif cursor is not None and (key not in pending or cursor > pending[key][1]):
             pending[key] = (spec.cursor_field, cursor)
         progress.update(page.stream, written)
-    for stream in sorted(touched) + [REJECTED_STREAM]:
+    for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
     upsert_cursors(Path(writer.root), ctx.source, result.run_id, pending)
@@ -174,11 +183,19 @@ def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncCon
     counts["written"] += written
     if rejected:
         counts["skipped"] += len(rejected)
-        reason = {"stream": page.stream, "reason": f"record without a usable id ({spec.primary_key})",
-                  "parent": page.parent}
+        reason = {
+            "stream": page.stream,
+            "reason": f"record without a usable id ({spec.primary_key})",
+            "parent": page.parent,
+        }
         writer.write_page(REJECTED_STREAM, rejected, [None] * len(rejected), [None] * len(rejected), reason)
-        log.warning("%s/%s: %d record(s) without a usable id quarantined in %s", ctx.source, page.stream,
-                    len(rejected), REJECTED_STREAM)
+        log.warning(
+            "%s/%s: %d record(s) without a usable id quarantined in %s",
+            ctx.source,
+            page.stream,
+            len(rejected),
+            REJECTED_STREAM,
+        )
     present = [c for c in cursors if c is not None]
     return written, (max(present) if present else None)
 

@@ -1,10 +1,8 @@
 import json
 
-import orjson
-import zstandard
-
 from pipelines.bronze.envelope import ENVELOPE_KEYS, encode_lines, line_prefix
 from pipelines.bronze.writer import BronzeWriter
+from tests.helpers import read_lines
 
 ODD = {
     "id": "10001",
@@ -52,8 +50,7 @@ def test_writer_round_trip_keeps_every_record(tmp_path):
     writer = BronzeWriter(tmp_path, "jira", "RUN1")
     writer.write_page("issues", records, [r["id"] for r in records], [None] * 50)
     (row,) = writer.close()
-    raw = zstandard.ZstdDecompressor().stream_reader(open(tmp_path / row["path"], "rb")).read()
-    lines = decode(raw)
+    lines = read_lines(tmp_path / row["path"])
     assert [line["payload"] for line in lines] == records
     assert row["rows"] == 50 and row["utf8_errors"] == 0
-    assert orjson.loads(raw.splitlines()[0])["__id"] == "0"
+    assert lines[0]["__id"] == "0"

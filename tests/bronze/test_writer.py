@@ -9,7 +9,7 @@ from pipelines.bronze.verify import verify
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.errors import DplError, ErrorClass
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def records(n, start=0, size=10):
@@ -130,3 +130,17 @@ def test_unwritable_bronze_dir_is_a_storage_error(tmp_path):
     with pytest.raises(DplError) as err:
         write(writer, "issues", records(1))
     assert err.value.error_class == ErrorClass.STORAGE and "cannot create" in err.value.message
+
+
+def test_interleaved_streams_keep_their_own_records(tmp_path):
+    writer = BronzeWriter(tmp_path, "jira", "R1")
+    for i in range(3):
+        write(writer, "issues", records(2, start=10 * i))
+        write(writer, "comments", records(1, start=100 + i))
+    from pipelines.bronze.verify import count_lines
+
+    rows = {r["stream"]: r for r in writer.close()}
+    assert rows["issues"]["rows"] == 6 and rows["comments"]["rows"] == 3
+    assert count_lines(tmp_path / rows["issues"]["path"]) == 6
+    assert count_lines(tmp_path / rows["comments"]["path"]) == 3
+    assert not verify(tmp_path).corrupt

@@ -1,0 +1,232 @@
+"""Build silver: run the SQL models over the bronze files the manifests list, merging only new files.
+
+State lives in the warehouse: `_silver_files` (the manifest files already merged) and
+`_silver_state` (model checksums, the resolved custom-field mapping, input signatures of
+`table` models). A change of any model's SQL or of the mapping turns the build into a full
+rebuild, so that an incremental build always equals a full one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.errors import DplError, ErrorClass
+from pipelines.silver import jira
+from pipelines.silver.bronze import (
+    BronzeFile,
+    file_digest,
+    manifest_files,
+    read_cursor_rows,
+    relation_sql,
+    split_relation,
+    state_path,
+)
+from pipelines.silver.models import Model, load_models
+from pipelines.silver.warehouse import connect, relations
+
+log = logging.getLogger("pipelines.silver")
+STATE_DDL = """
+create table if not exists _silver_files (
+    path varchar, source varchar, stream varchar, run_id varchar, rows bigint, sha256 varchar, merged_at timestamp
+);
+create table if not exists _silver_state (key varchar, value varchar);
+"""
+STORED = ("merge", "table")
+
+
+def build_silver(settings, full: bool = False) -> dict:
+    """Merge new bronze files into the silver tables (all files when `full`); {table: {rows, changed}}."""
+    models = load_models()
+    files = manifest_files(settings.bronze_dir)
+    config = jira.silver_config(settings.sources)
+    started = time.monotonic()
+    with connect(settings.warehouse) as con:
+        con.execute("set preserve_insertion_order = false")
+        con.execute(STATE_DDL)
+        mapping = jira.resolve_custom_fields(config, jira.latest_fields(con, settings.bronze_dir, files))
+        jira.define_custom_field_macros(con, mapping)
+        state = dict(con.execute("select key, value from _silver_state").fetchall())
+        wanted = {f"model:{m.name}": m.checksum for m in models if m.materialized != "view"}
+        wanted["jira_custom_fields"] = jira.mapping_state(mapping)
+        reason = "requested" if full else rebuild_reason(con, models, state, wanted)
+        con.execute("begin transaction")
+        try:
+            merged = set() if reason else {row[0] for row in con.execute("select path from _silver_files").fetchall()}
+            batch = [f for f in files if f.path not in merged]
+            run = Run(con, settings.bronze_dir, models, files, batch, full=reason is not None, state=state)
+            jira.write_config_tables(con, config)
+            summary = {}
+            for model in models:
+                result = run.model(model)
+                if result is not None:
+                    summary[model.name] = result
+            record(con, batch, reason is not None, wanted | run.signatures)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    mode = f"full ({reason})" if reason else "incremental"
+    log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
+    return summary
+
+
+def rebuild_reason(con: duckdb.DuckDBPyConnection, models: list[Model], state: dict, wanted: dict) -> str | None:
+    """Why this build must be full (first build, changed model or mapping, missing table), or None."""
+    if not state:
+        return "first build"
+    for key, value in wanted.items():
+        if state.get(key) != value:
+            return f"{key} changed"
+    existing = relations(con)
+    for model in models:
+        if model.materialized in STORED and existing.get(model.name) != "BASE TABLE":
+            return f"{model.name} missing"
+    return None
+
+
+def record(con: duckdb.DuckDBPyConnection, batch: list[BronzeFile], full: bool, state: dict) -> None:
+    """Remember the merged files and the state values of this build."""
+    if full:
+        con.execute("delete from _silver_files")
+    if batch:
+        arrow = pa.table(
+            {
+                "path": [f.path for f in batch],
+                "source": [f.source for f in batch],
+                "stream": [f.stream for f in batch],
+                "run_id": [f.run_id for f in batch],
+                "rows": pa.array([f.rows for f in batch], pa.int64()),
+                "sha256": [f.sha256 for f in batch],
+            }
+        )
+        con.register("_silver_batch_files", arrow)
+        con.execute("insert into _silver_files select *, now()::timestamp from _silver_batch_files")
+        con.unregister("_silver_batch_files")
+    con.execute("delete from _silver_state")
+    con.executemany("insert into _silver_state values (?, ?)", sorted(state.items()))
+
+
+class Run:
+    """One build: binds bronze relations to files and materializes each model."""
+
+    def __init__(self, con, bronze_dir: Path, models: list[Model], files, batch, full: bool, state: dict):
+        self.con = con
+        self.bronze_dir = bronze_dir
+        self.models = {model.name: model for model in models}
+        self.files = files
+        self.batch = files if full else batch
+        self.full = full
+        self.state = state
+        self.signatures: dict[str, str] = {}
+        self.new_streams = {(f.source, f.stream) for f in self.batch}
+
+    def model(self, model: Model) -> dict | None:
+        """Materialize one model; the summary entry of a stored table, None otherwise."""
+        started = time.monotonic()
+        try:
+            if model.materialized == "view":
+                self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
+                return None
+            if model.materialized == "batch":
+                self.bind(model)
+                self.con.execute(f"create or replace temp table {model.name} as\n{model.sql}\n")
+                return None
+            result = self.table(model) if model.materialized == "table" else self.merge(model)
+        except duckdb.Error as exc:
+            data = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
+            error_class = ErrorClass.BAD_PAYLOAD if data else ErrorClass.INTERNAL
+            first = str(exc).splitlines()[0]
+            raise DplError(error_class, f"sql/{model.layer}/{model.path.name}: {first}", transient=False) from None
+        log.debug("silver: %s %s in %.2f s", model.materialized, model.name, time.monotonic() - started)
+        return result
+
+    def merge(self, model: Model) -> dict:
+        dedup = dedup_sql(model)
+        if self.full:
+            self.bind(model)
+            self.con.execute(f"create or replace table {model.name} as\n{dedup}\n")
+            rows = self.count(model.name)
+            return {"rows": rows, "changed": rows}
+        if not self.inputs(model) & self.new_streams:
+            return {"rows": self.count(model.name), "changed": 0}
+        self.bind(model)
+        changed = self.con.execute(merge_sql(model, dedup)).fetchone()[0]
+        return {"rows": self.count(model.name), "changed": int(changed)}
+
+    def table(self, model: Model) -> dict:
+        signature = self.bind(model)
+        self.signatures[f"inputs:{model.name}"] = signature
+        if not self.full and self.state.get(f"inputs:{model.name}") == signature:
+            return {"rows": self.count(model.name), "changed": 0}
+        self.con.execute(f"create or replace table {model.name} as\n{model.sql}\n")
+        rows = self.count(model.name)
+        return {"rows": rows, "changed": rows}
+
+    def inputs(self, model: Model) -> set[tuple[str, str]]:
+        """(source, stream) pairs the model reads, directly or through batch models."""
+        found = {split_relation(name) for name in model.bronze}
+        for name in model.depends_on:
+            if self.models[name].materialized == "batch":
+                found |= self.inputs(self.models[name])
+        return found
+
+    def bind(self, model: Model) -> str:
+        """Create the temp views `bronze_*` the model reads; returns a signature of their inputs."""
+        digest = hashlib.sha256()
+        for name in model.bronze:
+            source, stream = split_relation(name)
+            paths = self.paths(model, source, stream)
+            digest.update(f"{name}:{'|'.join(paths)}".encode())
+            if stream in ("cursors", "runs", "manifest"):
+                digest.update(file_digest(state_path(self.bronze_dir, source, stream)).encode())
+            sql = relation_sql(self.bronze_dir, name, paths)
+            self.con.execute(f"create or replace temp view {name} as {sql}")
+        return digest.hexdigest()[:16]
+
+    def paths(self, model: Model, source: str, stream: str) -> list[str]:
+        pool = self.files if model.materialized == "table" else self.batch
+        chosen = [f for f in pool if f.source == source and f.stream == stream]
+        if model.files == "cursor_runs":
+            runs = {row["run_id"] for row in read_cursor_rows(self.bronze_dir, source) if row["stream"] == stream}
+            chosen = [f for f in chosen if f.run_id in runs]
+        return [f.path for f in chosen]
+
+    def count(self, name: str) -> int:
+        return int(self.con.execute(f"select count(*) from {name}").fetchone()[0])
+
+
+def dedup_sql(model: Model) -> str:
+    """The model's rows, one per unique key: the latest by its version columns (NULL oldest)."""
+    keys = ", ".join(model.unique_key)
+    present = " and ".join(f"{key} is not null" for key in model.unique_key)
+    order = ", ".join(f"{column} desc nulls last" for column in model.version)
+    return (
+        f"select * from (\n{model.sql}\n) as model where {present}\n"
+        f"qualify row_number() over (partition by {keys} order by {order}) = 1"
+    )
+
+
+def merge_sql(model: Model, dedup: str) -> str:
+    """MERGE the de-duplicated batch: insert new keys, update a row only from a newer version."""
+    on = " and ".join(f"t.{key} = s.{key}" for key in model.unique_key)
+    return (
+        f"merge into {model.name} as t using (\n{dedup}\n) as s on ({on})\n"
+        f"when matched and ({newer_condition(model.version)}) then update set *\n"
+        "when not matched then insert *"
+    )
+
+
+def newer_condition(version: tuple[str, ...]) -> str:
+    """`s` sorts after `t` on the version columns, lexicographically, NULL lowest."""
+    terms = []
+    for index, column in enumerate(version):
+        same = [f"s.{prior} is not distinct from t.{prior}" for prior in version[:index]]
+        greater = f"(s.{column} > t.{column} or (s.{column} is not null and t.{column} is null))"
+        terms.append("(" + " and ".join([*same, greater]) + ")")
+    return " or ".join(terms)

@@ -1,0 +1,155 @@
+"""Jira specifics of silver: custom fields mapped by name, release label patterns, issue type groups.
+
+Configured in config/sources.yaml under `jira.silver` (see `SILVER_DEFAULTS`, `SILVER_SCHEMA`).
+Custom fields become temporary macros used by `stg_jira__issue_records.sql`:
+`jira_custom_field_paths()` (the JSON paths, appended to the extracted path list) and
+`jira_cf_<name>(j)` (the first non-null of that field's ids, by negative list index).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import ConfigError
+from pipelines.silver.bronze import BronzeFile, quote, read_json_sql
+
+CUSTOM_FIELDS = ("story_points", "sprint", "epic_link")
+CATEGORIES = ("epic", "story", "bug", "task", "subtask")
+SILVER_DEFAULTS = {
+    "custom_fields": {
+        "story_points": ["Story Points", "Story point estimate"],
+        "sprint": ["Sprint"],
+        "epic_link": ["Epic Link"],
+    },
+    "release_label_patterns": ["^release-(?<version>.+)$"],
+    "issue_types": {
+        "epic": ["Epic"],
+        "story": ["Story"],
+        "bug": ["Bug"],
+        "task": ["Task"],
+        "subtask": ["Sub-task", "Subtask"],
+    },
+}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+SILVER_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "custom_fields": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": dict.fromkeys(CUSTOM_FIELDS, _NAMES),
+        },
+        "release_label_patterns": _NAMES,
+        "issue_types": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": dict.fromkeys(CATEGORIES, _NAMES),
+        },
+    },
+}
+FIELD_ID = re.compile(r"customfield_\d+")
+MAX_GROUP = 9
+
+
+def silver_config(sources: dict) -> dict:
+    """`jira.silver` of sources.yaml over the defaults (each listed key replaces its default)."""
+    config = copy.deepcopy(SILVER_DEFAULTS)
+    given = (sources.get("jira") or {}).get("silver") or {}
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    return config
+
+
+def latest_fields(con: duckdb.DuckDBPyConnection, bronze_dir: Path, files: list[BronzeFile]) -> list[tuple]:
+    """(field id, name) pairs of the most recent run of the `fields` stream."""
+    fields = [f for f in files if f.source == "jira" and f.stream == "fields"]
+    if not fields:
+        return []
+    latest = max(fields, key=lambda f: (f.written_at, f.run_id)).run_id
+    paths = [f.path for f in fields if f.run_id == latest]
+    sql = f"select distinct payload->>'id', payload->>'name' from ({read_json_sql(bronze_dir, paths)})"
+    return con.execute(sql).fetchall()
+
+
+def resolve_custom_fields(config: dict, fields: list[tuple]) -> dict[str, list[str]]:
+    """Field ids per logical name: configured `customfield_N` ids as is, names matched case-insensitively."""
+    by_name: dict[str, list[str]] = {}
+    for field_id, name in fields:
+        if field_id and name:
+            by_name.setdefault(name.casefold(), []).append(field_id)
+    mapping = {}
+    for logical in CUSTOM_FIELDS:
+        ids: list[str] = []
+        for name in config["custom_fields"].get(logical, []):
+            found = [name] if FIELD_ID.fullmatch(name) else sorted(by_name.get(name.casefold(), []))
+            ids.extend(i for i in found if i not in ids)
+        mapping[logical] = ids
+    return mapping
+
+
+def define_custom_field_macros(con: duckdb.DuckDBPyConnection, mapping: dict[str, list[str]]) -> None:
+    """Create the temporary macros `jira_custom_field_paths()` and `jira_cf_<name>(j)`."""
+    con.execute(custom_field_macros_sql(mapping))
+
+
+def custom_field_macros_sql(mapping: dict[str, list[str]]) -> str:
+    """The SQL defining the custom-field macros for `mapping` (also used by `make shell`)."""
+    ids = [field_id for logical in CUSTOM_FIELDS for field_id in mapping.get(logical, [])]
+    ids = list(dict.fromkeys(ids))
+    paths = ", ".join(quote(f"$.fields.{field_id}") for field_id in ids)
+    statements = [f"create or replace temp macro jira_custom_field_paths() as [{paths}]::varchar[]"]
+    for logical in CUSTOM_FIELDS:
+        picks = [f"j[{ids.index(field_id) - len(ids)}]" for field_id in mapping.get(logical, [])]
+        body = f"coalesce({', '.join(picks)})" if picks else "null::varchar"
+        statements.append(f"create or replace temp macro jira_cf_{logical}(j) as {body}")
+    return ";\n".join(statements) + ";"
+
+
+def write_config_tables(con: duckdb.DuckDBPyConnection, config: dict) -> None:
+    """(Re)write `_silver_jira_release_label_patterns` and `_silver_jira_issue_type_categories`."""
+    patterns = [(order, *label_pattern(text)) for order, text in enumerate(config["release_label_patterns"], 1)]
+    con.execute(
+        "create or replace table _silver_jira_release_label_patterns "
+        "(pattern_order integer, pattern varchar, version_group integer)"
+    )
+    if patterns:
+        con.executemany("insert into _silver_jira_release_label_patterns values (?, ?, ?)", patterns)
+    categories = {}
+    for category in CATEGORIES:
+        for name in config["issue_types"].get(category, []):
+            categories.setdefault(name.casefold(), category)
+    con.execute(
+        "create or replace table _silver_jira_issue_type_categories (issue_type_name varchar, issue_category varchar)"
+    )
+    if categories:
+        con.executemany("insert into _silver_jira_issue_type_categories values (?, ?)", sorted(categories.items()))
+
+
+def label_pattern(text: str) -> tuple[str, int]:
+    """An RE2 pattern and the number of its `version` group (named `version`, else group 1)."""
+    python_form = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", text)
+    try:
+        compiled = re.compile(python_form)
+    except re.error as exc:
+        raise ConfigError(f"jira.silver.release_label_patterns: {text!r} is not a valid pattern ({exc})") from None
+    group = compiled.groupindex.get("version", 1)
+    if compiled.groups < 1 or group > MAX_GROUP:
+        raise ConfigError(
+            f"jira.silver.release_label_patterns: {text!r} needs a capturing group for the version "
+            f"(`(?<version>...)` or the first group, among the first {MAX_GROUP})"
+        )
+    return python_form, group
+
+
+def mapping_state(mapping: dict[str, list[str]]) -> str:
+    """A stable text form of the resolved mapping, stored to detect changes."""
+    return json.dumps(mapping, sort_keys=True)
