@@ -20,7 +20,8 @@ stream_flag = $(if $(STREAM),--streams $(STREAM))
 full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
-	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench
+	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
+	schedule-gate ledgers-artifact
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -95,3 +96,9 @@ shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<
 
 bench: bootstrap ## benchmarks: writes bench/results/latest.json and latest.md
 	$(PY) bench/run.py
+
+schedule-gate: bootstrap ## scheduled workflow: let only the cron that is 02:00 Europe/Berlin through (CRON=)
+	$(CLI) schedule-gate --cron "$(CRON)"
+
+ledgers-artifact: bootstrap ## copy manifest/cursors/runs parquet of every source to OUT= (CI artifact)
+	$(CLI) ledgers-artifact --out "$(OUT)"

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--quarantine", action="store_true", help="move orphan files to <source>/_quarantine/")
     verify.add_argument("--quick", action="store_true", help="check sizes only (no sha256, no row counts)")
     verify.add_argument("--strict", action="store_true", help="exit non-zero on orphans too")
+    gate = sub.add_parser("schedule-gate", help="scheduled workflow: is this cron firing at 02:00 Europe/Berlin?")
+    gate.add_argument("--cron", default="")
+    ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
+    ledgers.add_argument("--out", required=True)
     return parser
 
 
@@ -218,6 +222,21 @@ def cmd_verify(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_schedule_gate(settings: Settings, args) -> int:
+    from pipelines.ops import write_gate
+
+    write_gate(args.cron)
+    return 0
+
+
+def cmd_ledgers_artifact(settings: Settings, args) -> int:
+    from pipelines.ops import collect_ledgers
+
+    copied = collect_ledgers(settings.bronze_dir, args.out)
+    print(f"copied {len(copied)} ledger files to {args.out}")
+    return 0
+
+
 COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
@@ -227,4 +246,6 @@ COMMANDS = {
     "show-manifest": ledger_views.show_manifest,
     "show-runs": ledger_views.show_runs,
     "verify": cmd_verify,
+    "schedule-gate": cmd_schedule_gate,
+    "ledgers-artifact": cmd_ledgers_artifact,
 }

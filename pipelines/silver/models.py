@@ -30,8 +30,7 @@ LAYERS = ("silver", "gold", "anomalies")
 MATERIALIZATIONS = ("view", "merge", "batch", "table")
 IDENTIFIER = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 BRONZE_RELATION = re.compile(r"\bbronze_[a-z0-9_]+\b")
-LINE_COMMENT = re.compile(r"--[^\n]*")
-STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +109,8 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _code_only(sql: str) -> str:
-    return LINE_COMMENT.sub(" ", STRING_LITERAL.sub("''", sql))
+    """The SQL without its string literals and comments (for finding relation names)."""
+    return STRING_OR_COMMENT.sub(lambda m: "''" if m.group().startswith("'") else " ", sql)
 
 
 def _topological(models: list[Model]) -> list[Model]:

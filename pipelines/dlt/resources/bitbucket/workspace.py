@@ -1,0 +1,94 @@
+"""What every Bitbucket resource shares within a run: the client, the chosen repositories, their branches.
+
+The repository listing and each repository's branches are fetched once per run and reused by the
+resources that need them (branches feed the commit walk), so enabling a stream never repeats a call.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
+
+from pipelines.dlt.streams import SyncContext
+from pipelines.errors import DplError, ErrorClass
+
+PAGELEN = 100  # the cap of every list but PRs and activity
+SKIPPABLE = (ErrorClass.NOT_FOUND, ErrorClass.FORBIDDEN)  # a resource that vanished or is not ours to read
+
+
+class Workspace:
+    """One workspace in one run: paginated GETs, repository selection and per-run caches."""
+
+    def __init__(self, ctx: SyncContext, client) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.name = ctx.secrets["workspace"]
+        self.settings = ctx.settings
+        self._repository_pages: list[list[dict]] | None = None
+        self._branch_pages: dict[str, list[list[dict]] | None] = {}
+
+    def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
+        """Every page of a list endpoint, following the body's `next` link."""
+        for page in self.client.paginate(path, params=params or {}, paginator=JSONLinkPaginator(next_url_path="next"),
+                                         data_selector="values"):
+            yield list(page)
+
+    def skip(self, stream: str, scope: str, exc: DplError) -> None:
+        """Record a gap for a vanished or unreadable resource, re-raise anything else."""
+        if exc.error_class not in SKIPPABLE:
+            raise exc
+        self.ctx.record_gap(stream, scope, exc.error_class, exc.message)
+
+    # -- repositories ---------------------------------------------------------------------------
+
+    def selected(self, repo: dict) -> bool:
+        """Does the repository match an `include` glob and no `exclude` glob (slug or full name)?"""
+        names = (repo.get("slug") or "", repo.get("full_name") or "")
+
+        def hit(patterns) -> bool:
+            return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in names)
+
+        return hit(self.settings.get("include") or ["*"]) and not hit(self.settings.get("exclude") or [])
+
+    def repository_pages(self) -> list[list[dict]]:
+        """The selected repositories, one list per API page (one list for an explicit `repositories`)."""
+        if self._repository_pages is None:
+            explicit = self.settings.get("repositories") or []
+            if explicit:
+                found = []
+                for slug in explicit:
+                    try:
+                        found.append(self.client.get_json(f"/repositories/{self.name}/{slug}"))
+                    except DplError as exc:
+                        self.skip("repositories", f"{self.name}/{slug}", exc)
+                pages = [found]
+            else:
+                pages = list(self.pages(f"/repositories/{self.name}", {"pagelen": PAGELEN}))
+            self._repository_pages = [kept for kept in ([r for r in p if self.selected(r)] for p in pages) if kept]
+        return self._repository_pages
+
+    def repos(self) -> list[dict]:
+        """The selected repositories' payloads."""
+        return [repo for page in self.repository_pages() for repo in page]
+
+    # -- branches -------------------------------------------------------------------------------
+
+    def branch_pages(self, full_name: str) -> list[list[dict]] | None:
+        """The repository's branches, one list per API page; None (gap recorded) when unreadable."""
+        if full_name not in self._branch_pages:
+            try:
+                self._branch_pages[full_name] = list(self.pages(f"/repositories/{full_name}/refs/branches",
+                                                                {"pagelen": PAGELEN}))
+            except DplError as exc:
+                self.skip("branches", full_name, exc)
+                self._branch_pages[full_name] = None
+        return self._branch_pages[full_name]
+
+    def heads(self, full_name: str) -> dict[str, str] | None:
+        """{branch name: head hash}, or None when the branches could not be read."""
+        pages = self.branch_pages(full_name)
+        if pages is None:
+            return None
+        return {b["name"]: b["target"]["hash"] for page in pages for b in page if (b.get("target") or {}).get("hash")}

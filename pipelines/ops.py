@@ -1,0 +1,58 @@
+"""Small operations helpers for the scheduled workflow: the Berlin schedule gate, ledger artifacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import zoneinfo
+from pathlib import Path
+
+LEDGERS = ("manifest", "cursors", "runs")
+
+
+def schedule_due(cron: str | None, now: dt.datetime, local_hour: int = 2, tz: str = "Europe/Berlin") -> bool:
+    """Should a run fired by UTC `cron` go ahead? True when `cron`'s UTC hour is `local_hour` in `tz` today.
+
+    GitHub cron is UTC-only: two crons (one per UTC offset of `tz`) fire daily and only the one
+    matching the day's offset passes. The offset is taken at noon UTC of the firing day, so a job
+    that starts late, or fires on the night the clocks change, still runs exactly once that day.
+    A run not fired by a schedule (push, manual) always passes.
+    """
+    if not cron:
+        return True
+    fields = cron.split()
+    if len(fields) != 5 or not fields[1].isdigit():
+        return True
+    noon = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(12), dt.UTC)
+    offset = noon.astimezone(zoneinfo.ZoneInfo(tz)).utcoffset() or dt.timedelta(0)
+    return (int(fields[1]) + int(offset.total_seconds() // 3600)) % 24 == local_hour
+
+
+def write_gate(cron: str | None, now: dt.datetime | None = None) -> bool:
+    """Evaluate the gate and publish `run=true|false` as a GitHub Actions step output (or print it)."""
+    due = schedule_due(cron, now or dt.datetime.now(dt.UTC))
+    line = f"run={'true' if due else 'false'}"
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    print(line if due else f"{line} (fired by cron {cron!r}, which is not 02:00 in Europe/Berlin today)")
+    return due
+
+
+def collect_ledgers(bronze_dir: Path, out: Path) -> list[Path]:
+    """Copy every source's manifest/cursors/runs parquet to out/<source>/ (for CI artifacts)."""
+    copied = []
+    root = Path(bronze_dir)
+    if not root.is_dir():
+        return copied
+    for source_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        for name in LEDGERS:
+            path = source_dir / f"{name}.parquet"
+            if path.is_file():
+                target = Path(out) / source_dir.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                copied.append(target)
+    return copied
