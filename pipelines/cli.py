@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--quarantine", action="store_true", help="move orphan files to <source>/_quarantine/")
     verify.add_argument("--quick", action="store_true", help="check sizes only (no sha256, no row counts)")
     verify.add_argument("--strict", action="store_true", help="exit non-zero on orphans too")
+    silver = sub.add_parser("silver", help="build/merge the DuckDB silver tables from the manifests' files")
+    silver.add_argument("--full", action="store_true", help="rebuild every table from all bronze")
+    sub.add_parser("anomalies", help="print integrity anomalies: counts by type and first rows")
+    stats = sub.add_parser("stats", help="bronze files/rows/bytes per day, last run, cursor, freshness")
+    stats.add_argument("--source")
+    stats.add_argument("--stream")
+    sub.add_parser("shell", help="SQL prompt on the warehouse (read-only) with bronze_<source>_<stream> views")
     gate = sub.add_parser("schedule-gate", help="scheduled workflow: is this cron firing at 02:00 Europe/Berlin?")
     gate.add_argument("--cron", default="")
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
@@ -222,6 +229,45 @@ def cmd_verify(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_silver(settings: Settings, args) -> int:
+    from pipelines.silver import build_silver
+
+    started = time.monotonic()
+    summary = build_silver(settings, full=args.full)
+    rows = [
+        {"table": name, **info}
+        for name, info in sorted(summary.get("tables", summary).items())
+        if isinstance(info, dict)
+    ]
+    columns = sorted({key for row in rows for key in row} - {"table"})
+    print(table(rows, ["table", *columns], empty="(no tables)"))
+    print(
+        f"silver: {'full rebuild' if args.full else 'merge'} into {settings.warehouse} in "
+        f"{time.monotonic() - started:.1f}s"
+    )
+    return 0
+
+
+def cmd_anomalies(settings: Settings, args) -> int:
+    from pipelines.silver import anomaly_summary
+
+    print(anomaly_summary(settings))
+    return 0
+
+
+def cmd_stats(settings: Settings, args) -> int:
+    from pipelines.silver import stats
+
+    print(stats(settings, source=args.source, stream=args.stream))
+    return 0
+
+
+def cmd_shell(settings: Settings, args) -> int:
+    from pipelines.shell import run_shell
+
+    return run_shell(settings)
+
+
 def cmd_schedule_gate(settings: Settings, args) -> int:
     from pipelines.ops import write_gate
 
@@ -246,6 +292,10 @@ COMMANDS = {
     "show-manifest": ledger_views.show_manifest,
     "show-runs": ledger_views.show_runs,
     "verify": cmd_verify,
+    "silver": cmd_silver,
+    "anomalies": cmd_anomalies,
+    "stats": cmd_stats,
+    "shell": cmd_shell,
     "schedule-gate": cmd_schedule_gate,
     "ledgers-artifact": cmd_ledgers_artifact,
 }

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-FAULT_KINDS = ("500", "502", "503", "reset", "timeout", "truncated", "malformed")
+FAULT_KINDS = ("429", "500", "502", "503", "reset", "timeout", "truncated", "malformed")
 
 
 @dataclasses.dataclass
@@ -317,6 +317,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if limited:
             return limited
         fault = server.pick_fault()
+        if fault == "429":
+            headers = {"Retry-After": str(server.knobs.retry_after_s)}
+            return Response(429, {"errorMessages": ["Rate limit exceeded."]}, headers)
         if fault in ("500", "502", "503"):
             headers = {"Retry-After": "0"} if fault == "503" else {}
             return Response(int(fault), b"<html><body>Server Error</body></html>", headers, "text/html")

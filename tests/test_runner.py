@@ -145,3 +145,24 @@ def test_unexpected_exception_is_internal_and_audited(run):
     result = run({"items": [ValueError("bug in a resource")]})
     assert result.error.error_class == ErrorClass.INTERNAL and "bug in a resource" in result.error.message
     assert runs(run.settings)[0]["status"] == "failed"
+
+
+def test_backfill_never_skips_the_time_before_its_window(run):
+    from pipelines.bronze.ledger import upsert_cursors
+
+    bronze = run.settings.bronze_dir
+    upsert_cursors(bronze, "fake", "R0", {("items", "OLD"): ("updated", "2020-01-01T00:00:00.000000Z")})
+    upsert_cursors(bronze, "fake", "R0", {("items", "NEW"): ("updated", "2099-01-01T00:00:00.000000Z")})
+    pages = [
+        Page("items", items(0, 2), scope="OLD"),
+        Page("items", items(2, 2), scope="NEW"),
+        Page("items", items(4, 2), scope="NONE"),
+    ]
+    result = run({"items": pages}, mode="backfill", backfill_days=30)
+    assert result.status == "success" and result.records_written == 6
+    cursors = read_cursors(bronze, "fake")
+    # OLD: its cursor is older than the 30-day window: moving it would skip 2020..window start
+    assert cursors[("items", "OLD")] == "2020-01-01T00:00:00.000000Z"
+    assert cursors[("items", "NEW")] == "2099-01-01T00:00:00.000000Z"  # never backwards
+    assert ("items", "NONE") not in cursors  # no cursor yet: a backfill is not a full sync
+    assert runs(run.settings)[0]["mode"] == "backfill"

@@ -23,12 +23,12 @@ from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.config import Settings
 from pipelines.dlt.http import HttpStats
-from pipelines.dlt.resources import get
-from pipelines.dlt.streams import INCREMENTAL, MODES, Page, StreamSpec, SyncContext
+from pipelines.dlt.resources import available, get
+from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.secrets import redact
-from pipelines.timeutil import utc_now
+from pipelines.timeutil import parse_iso, utc_now
 
 log = logging.getLogger("pipelines.run")
 REJECTED_STREAM = "_rejected"
@@ -92,7 +92,10 @@ def run_source(
     """Run one source end to end under its lock; always appends an audit row once locked."""
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
-    module = get(source)
+    try:
+        module = get(source)
+    except KeyError:
+        raise ConfigError(f"unknown source {source!r}: expected one of {', '.join(available())}") from None
     secrets = module.read_env(os.environ if env is None else env)
     _check_streams(module.STREAMS, streams)
     bronze_dir = Path(settings.bronze_dir)
@@ -160,7 +163,32 @@ def _run_resource(
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
-    upsert_cursors(Path(writer.root), ctx.source, result.run_id, pending)
+    upsert_cursors(Path(writer.root), ctx.source, result.run_id, _without_gaps(pending, ctx))
+
+
+def _without_gaps(pending: dict, ctx: SyncContext) -> dict:
+    """In a backfill, keep a time cursor where it is unless the window reached back to it.
+
+    A backfill reads [now - N days, now]. If the stored cursor is older than that window (or there
+    is none), moving it to "now" would skip the time between the cursor and the window start.
+    """
+    if ctx.mode != BACKFILL:
+        return pending
+    start = ctx.started_at - dt.timedelta(days=ctx.backfill_days or 0)
+    kept = {}
+    for key, value in pending.items():
+        stored = ctx.cursors.get(key)
+        try:
+            reached = stored is not None and parse_iso(stored) >= start
+        except ValueError:
+            reached = stored is not None  # numeric cursors: sources checkpoint them explicitly
+        if reached:
+            kept[key] = value
+        else:
+            log.info(
+                "%s/%s: backfill window starts after the stored cursor of %s; cursor kept", ctx.source, key[0], key[1]
+            )
+    return kept
 
 
 def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncContext, result: RunResult):

@@ -1,9 +1,10 @@
 """Silver layer: DuckDB SQL models over the bronze files listed in the manifests.
 
-Public entry points (wired into the CLI by `pipelines/cli.py`):
-`build_silver`, `anomaly_summary`, `stats`, `shell_init_sql`.
+Entry points wired into the CLI: `build_silver(settings, full=False)`, `anomaly_summary(settings)`,
+`stats(settings, source=None, stream=None)`, `shell_init_sql(settings)`.
 """
 
 from pipelines.silver.build import build_silver
+from pipelines.silver.report import anomaly_summary, shell_init_sql, stats
 
-__all__ = ["build_silver"]
+__all__ = ["anomaly_summary", "build_silver", "shell_init_sql", "stats"]

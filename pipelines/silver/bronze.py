@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import yaml
 
 from pipelines.dlt.resources import SOURCE_NAMES
 from pipelines.errors import DplError, ErrorClass
@@ -19,7 +21,7 @@ from pipelines.errors import DplError, ErrorClass
 ENVELOPE_COLUMNS = {
     "__source": "VARCHAR",
     "__stream": "VARCHAR",
-    "__ingested_at_utc": "VARCHAR",
+    "__ingested_at_utc": "TIMESTAMPTZ",
     "__run_id": "VARCHAR",
     "__id": "JSON",
     "__cursor": "JSON",
@@ -52,6 +54,7 @@ STATE_FILES = {
     "runs": {"run_id": "VARCHAR", "source": "VARCHAR", "mode": "VARCHAR", "status": "VARCHAR"},
 }
 MAX_OBJECT_BYTES = 256 * 1024 * 1024
+SHAPES_FILE = Path(__file__).resolve().parents[2] / "sql" / "payload_shapes.yml"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,18 +128,39 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def load_shapes(path: Path = SHAPES_FILE) -> dict[str, object]:
+    """{`<source>_<stream>`: payload shape} from sql/payload_shapes.yml."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DplError(ErrorClass.CONFIG, f"{path}: unreadable payload shapes ({exc})") from None
+
+
+def shape_type(shape: object) -> str:
+    """A DuckDB type from a shape: mapping -> STRUCT, one-item list -> LIST, string -> that type."""
+    if isinstance(shape, dict):
+        fields = ", ".join(f'"{name}" {shape_type(value)}' for name, value in shape.items())
+        return f"struct({fields})"
+    if isinstance(shape, list) and len(shape) == 1:
+        return f"{shape_type(shape[0])}[]"
+    if isinstance(shape, str) and re.fullmatch(r"[a-z]+", shape):
+        return shape
+    raise DplError(ErrorClass.CONFIG, f"{SHAPES_FILE.name}: cannot read {shape!r} as a type")
+
+
 def empty_relation(columns: dict[str, str]) -> str:
     """A SELECT returning no rows with the given columns."""
     cols = ", ".join(f"null::{kind} as {name}" for name, kind in columns.items())
     return f"select {cols} where false"
 
 
-def read_json_sql(bronze_dir: Path, paths: list[str]) -> str:
+def read_json_sql(bronze_dir: Path, paths: list[str], payload_type: str = "JSON") -> str:
     """A SELECT over the given bronze files (relative paths) with the envelope columns typed."""
+    types = {**ENVELOPE_COLUMNS, "payload": payload_type}
     if not paths:
-        return empty_relation(ENVELOPE_COLUMNS)
+        return empty_relation(types)
     listing = ", ".join(quote(str((bronze_dir / p).resolve())) for p in paths)
-    columns = ", ".join(f"{quote(name)}: {quote(kind)}" for name, kind in ENVELOPE_COLUMNS.items())
+    columns = ", ".join(f"{quote(name)}: {quote(kind)}" for name, kind in types.items())
     return (
         f"select * from read_json([{listing}], format='newline_delimited', columns={{{columns}}}, "
         f"maximum_object_size={MAX_OBJECT_BYTES})"
@@ -151,9 +175,9 @@ def state_sql(bronze_dir: Path, source: str, kind: str) -> str:
     return f"select * from read_parquet({quote(str(path.resolve()))})"
 
 
-def relation_sql(bronze_dir: Path, name: str, paths: list[str]) -> str:
+def relation_sql(bronze_dir: Path, name: str, paths: list[str], payload_type: str = "JSON") -> str:
     """The SELECT bound to bronze relation `name`: a state parquet, or the given stream files."""
     source, stream = split_relation(name)
     if stream in STATE_FILES:
         return state_sql(bronze_dir, source, stream)
-    return read_json_sql(bronze_dir, paths)
+    return read_json_sql(bronze_dir, paths, payload_type)

@@ -19,11 +19,14 @@ import pyarrow as pa
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import jira
 from pipelines.silver.bronze import (
+    SHAPES_FILE,
     BronzeFile,
     file_digest,
+    load_shapes,
     manifest_files,
     read_cursor_rows,
     relation_sql,
+    shape_type,
     split_relation,
     state_path,
 )
@@ -54,12 +57,14 @@ def build_silver(settings, full: bool = False) -> dict:
         state = dict(con.execute("select key, value from _silver_state").fetchall())
         wanted = {f"model:{m.name}": m.checksum for m in models if m.materialized != "view"}
         wanted["jira_custom_fields"] = jira.mapping_state(mapping)
+        wanted["payload_shapes"] = file_digest(SHAPES_FILE)
+        shapes = jira.with_custom_fields(load_shapes(), mapping)
         reason = "requested" if full else rebuild_reason(con, models, state, wanted)
         con.execute("begin transaction")
         try:
             merged = set() if reason else {row[0] for row in con.execute("select path from _silver_files").fetchall()}
             batch = [f for f in files if f.path not in merged]
-            run = Run(con, settings.bronze_dir, models, files, batch, full=reason is not None, state=state)
+            run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
             jira.write_config_tables(con, config)
             summary = {}
             for model in models:
@@ -67,7 +72,9 @@ def build_silver(settings, full: bool = False) -> dict:
                 if result is not None:
                     summary[model.name] = result
             record(con, batch, reason is not None, wanted | run.signatures)
+            committing = time.monotonic()
             con.execute("commit")
+            log.debug("silver: commit in %.2f s", time.monotonic() - committing)
         except BaseException:
             con.execute("rollback")
             raise
@@ -115,7 +122,7 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[BronzeFile], full: bool, 
 class Run:
     """One build: binds bronze relations to files and materializes each model."""
 
-    def __init__(self, con, bronze_dir: Path, models: list[Model], files, batch, full: bool, state: dict):
+    def __init__(self, con, bronze_dir: Path, models: list[Model], files, batch, full: bool, state: dict, shapes: dict):
         self.con = con
         self.bronze_dir = bronze_dir
         self.models = {model.name: model for model in models}
@@ -125,6 +132,7 @@ class Run:
         self.state = state
         self.signatures: dict[str, str] = {}
         self.new_streams = {(f.source, f.stream) for f in self.batch}
+        self.shapes = shapes
 
     def model(self, model: Model) -> dict | None:
         """Materialize one model; the summary entry of a stored table, None otherwise."""
@@ -132,12 +140,13 @@ class Run:
         try:
             if model.materialized == "view":
                 self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
-                return None
-            if model.materialized == "batch":
+                result = None
+            elif model.materialized == "batch":
                 self.bind(model)
                 self.con.execute(f"create or replace temp table {model.name} as\n{model.sql}\n")
-                return None
-            result = self.table(model) if model.materialized == "table" else self.merge(model)
+                result = None
+            else:
+                result = self.table(model) if model.materialized == "table" else self.merge(model)
         except duckdb.Error as exc:
             data = isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException)
             error_class = ErrorClass.BAD_PAYLOAD if data else ErrorClass.INTERNAL
@@ -147,17 +156,23 @@ class Run:
         return result
 
     def merge(self, model: Model) -> dict:
-        dedup = dedup_sql(model)
-        if self.full:
-            self.bind(model)
-            self.con.execute(f"create or replace table {model.name} as\n{dedup}\n")
-            rows = self.count(model.name)
-            return {"rows": rows, "changed": rows}
-        if not self.inputs(model) & self.new_streams:
+        if not self.full and not self.inputs(model) & self.new_streams:
             return {"rows": self.count(model.name), "changed": 0}
         self.bind(model)
-        changed = self.con.execute(merge_sql(model, dedup)).fetchone()[0]
+        batch = dedup_sql(model, unique=self.keys_unique(model))
+        if self.full:
+            self.con.execute(f"create or replace table {model.name} as\n{batch}\n")
+            rows = self.count(model.name)
+            return {"rows": rows, "changed": rows}
+        changed = self.con.execute(merge_sql(model, batch)).fetchone()[0]
         return {"rows": self.count(model.name), "changed": int(changed)}
+
+    def keys_unique(self, model: Model) -> bool:
+        """Does the batch hold each key once? (Then the de-duplication window can be skipped.)"""
+        keys = ", ".join(model.unique_key)
+        present = " and ".join(f"{key} is not null" for key in model.unique_key)
+        sql = f"select count(*) = count(distinct ({keys})) from (\n{model.sql}\n) as model where {present}"
+        return bool(self.con.execute(sql).fetchone()[0])
 
     def table(self, model: Model) -> dict:
         signature = self.bind(model)
@@ -185,7 +200,8 @@ class Run:
             digest.update(f"{name}:{'|'.join(paths)}".encode())
             if stream in ("cursors", "runs", "manifest"):
                 digest.update(file_digest(state_path(self.bronze_dir, source, stream)).encode())
-            sql = relation_sql(self.bronze_dir, name, paths)
+            shape = self.shapes.get(f"{source}_{stream}")
+            sql = relation_sql(self.bronze_dir, name, paths, shape_type(shape) if shape else "JSON")
             self.con.execute(f"create or replace temp view {name} as {sql}")
         return digest.hexdigest()[:16]
 
@@ -201,15 +217,18 @@ class Run:
         return int(self.con.execute(f"select count(*) from {name}").fetchone()[0])
 
 
-def dedup_sql(model: Model) -> str:
-    """The model's rows, one per unique key: the latest by its version columns (NULL oldest)."""
+def dedup_sql(model: Model, unique: bool = False) -> str:
+    """The model's rows, one per unique key: the latest by its version columns (NULL oldest).
+
+    `unique`: the caller checked that no key repeats, so rows only lose NULL keys.
+    """
     keys = ", ".join(model.unique_key)
     present = " and ".join(f"{key} is not null" for key in model.unique_key)
     order = ", ".join(f"{column} desc nulls last" for column in model.version)
-    return (
-        f"select * from (\n{model.sql}\n) as model where {present}\n"
-        f"qualify row_number() over (partition by {keys} order by {order}) = 1"
-    )
+    select = f"select * from (\n{model.sql}\n) as model where {present}"
+    if unique:
+        return select
+    return f"{select}\nqualify row_number() over (partition by {keys} order by {order}) = 1"
 
 
 def merge_sql(model: Model, dedup: str) -> str:

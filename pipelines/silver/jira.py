@@ -1,9 +1,9 @@
 """Jira specifics of silver: custom fields mapped by name, release label patterns, issue type groups.
 
 Configured in config/sources.yaml under `jira.silver` (see `SILVER_DEFAULTS`, `SILVER_SCHEMA`).
-Custom fields become temporary macros used by `stg_jira__issue_records.sql`:
-`jira_custom_field_paths()` (the JSON paths, appended to the extracted path list) and
-`jira_cf_<name>(j)` (the first non-null of that field's ids, by negative list index).
+Each mapped custom field is added to the typed payload of `jira_issues` (as JSON), and
+`stg_jira__issue_records.sql` reads it through a temporary macro `jira_cf_<name>(fields)`
+(the first non-null of that name's field ids).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import ConfigError
-from pipelines.silver.bronze import BronzeFile, quote, read_json_sql
+from pipelines.silver.bronze import BronzeFile, read_json_sql
 
 CUSTOM_FIELDS = ("story_points", "sprint", "epic_link")
 CATEGORIES = ("epic", "story", "bug", "task", "subtask")
@@ -97,21 +97,28 @@ def resolve_custom_fields(config: dict, fields: list[tuple]) -> dict[str, list[s
 
 
 def define_custom_field_macros(con: duckdb.DuckDBPyConnection, mapping: dict[str, list[str]]) -> None:
-    """Create the temporary macros `jira_custom_field_paths()` and `jira_cf_<name>(j)`."""
+    """Create the temporary macros `jira_cf_<name>(fields)` for the resolved mapping."""
     con.execute(custom_field_macros_sql(mapping))
 
 
 def custom_field_macros_sql(mapping: dict[str, list[str]]) -> str:
-    """The SQL defining the custom-field macros for `mapping` (also used by `make shell`)."""
-    ids = [field_id for logical in CUSTOM_FIELDS for field_id in mapping.get(logical, [])]
-    ids = list(dict.fromkeys(ids))
-    paths = ", ".join(quote(f"$.fields.{field_id}") for field_id in ids)
-    statements = [f"create or replace temp macro jira_custom_field_paths() as [{paths}]::varchar[]"]
+    """SQL defining `jira_cf_<name>(fields)`: the first non-null of that name's fields, as JSON."""
+    statements = []
     for logical in CUSTOM_FIELDS:
-        picks = [f"j[{ids.index(field_id) - len(ids)}]" for field_id in mapping.get(logical, [])]
-        body = f"coalesce({', '.join(picks)})" if picks else "null::varchar"
-        statements.append(f"create or replace temp macro jira_cf_{logical}(j) as {body}")
+        picks = [f"fields.{field_id}" for field_id in mapping.get(logical, [])]
+        body = f"coalesce({', '.join(picks)})" if picks else "null::json"
+        statements.append(f"create or replace temp macro jira_cf_{logical}(fields) as {body}")
     return ";\n".join(statements) + ";"
+
+
+def with_custom_fields(shapes: dict, mapping: dict[str, list[str]]) -> dict:
+    """The payload shapes with every mapped custom field added to `jira_issues.fields` as JSON."""
+    shapes = copy.deepcopy(shapes)
+    fields = shapes.setdefault("jira_issues", {}).setdefault("fields", {})
+    for ids in mapping.values():
+        for field_id in ids:
+            fields[field_id] = "json"
+    return shapes
 
 
 def write_config_tables(con: duckdb.DuckDBPyConnection, config: dict) -> None:

@@ -1,9 +1,10 @@
 """Deterministic names shared by the Bitbucket and Jenkins simulators: people, Jira-like keys, hashes.
 
 Both worlds draw from the same seed, so a Jenkins build can point at a commit that exists in the
-Bitbucket world, and PR titles, branches and commit messages carry keys (`DEMO-12`) that the Jira
-simulator's project `DEMO` can resolve — some deliberately carry none, a wrong number or a typo'd
-project, as real teams do.
+Bitbucket world, and PR titles, branches and commit messages carry Jira keys (`DPL-12`) that the
+Jira simulator's default world resolves: its first projects are DPL, WEB and OPS with about 140, 70
+and 45 issues, and keys are drawn well below that. Some texts deliberately carry no key, a number
+that does not exist, a typo'd project or an unknown one, as real teams do.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import random
 import uuid
 
 ANCHOR_TS = 1793491200  # 2026-11-01T00:00:00Z: the worlds' "now" before any advance()
-JIRA_PROJECT = "DEMO"
-JIRA_MAX_ISSUE = 120  # keys DEMO-1 .. DEMO-120 are taken to exist in the Jira world
-WRONG_KEYS = ("DEMO-9999", "DEM0-12", "OPS-404")  # no such issue / typo'd project / unknown project
+JIRA_PROJECTS = (("DPL", 100, 3), ("WEB", 50, 2), ("OPS", 30, 1))  # key, highest number used, weight
+WRONG_KEYS = ("DPL-9999", "DLP-12", "ABC-1")  # no such issue / typo'd project / unknown project
 
 PEOPLE = (
     ("Ana Lima", "ana.lima"),
@@ -29,8 +29,20 @@ PEOPLE = (
 )
 
 VERBS = ("Fix", "Add", "Refactor", "Update", "Remove", "Speed up", "Document", "Harden")
-NOUNS = ("login flow", "payment retry", "cache layer", "search index", "CI config", "rate limiter",
-         "user profile", "audit log", "export job", "feature flags", "health check", "session timeout")
+NOUNS = (
+    "login flow",
+    "payment retry",
+    "cache layer",
+    "search index",
+    "CI config",
+    "rate limiter",
+    "user profile",
+    "audit log",
+    "export job",
+    "feature flags",
+    "health check",
+    "session timeout",
+)
 
 
 def sha1(*parts: object) -> str:
@@ -50,7 +62,8 @@ def jira_key(rng: random.Random) -> str | None:
         return None
     if roll < 0.22:
         return rng.choice(WRONG_KEYS)
-    return f"{JIRA_PROJECT}-{rng.randint(1, JIRA_MAX_ISSUE)}"
+    project, highest, _ = rng.choices(JIRA_PROJECTS, [w for _, _, w in JIRA_PROJECTS])[0]
+    return f"{project}-{rng.randint(1, highest)}"
 
 
 def summary(rng: random.Random) -> str:

@@ -36,7 +36,7 @@ def compile_query(text: str) -> Callable[[dict], bool]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise error(400, f"Invalid query: unexpected input at position {pos}: {text[pos:pos + 20]!r}")
+            raise error(400, f"Invalid query: unexpected input at position {pos}: {text[pos : pos + 20]!r}")
         tokens.append(match)
         pos = match.end()
     predicate, rest = _parse_or(tokens)
@@ -167,6 +167,7 @@ def page(items: list, request: Request, cap: int = 100, render: Callable | None 
 
 
 def link(request: Request, number: int) -> str:
+    """The absolute URL of page `number` of the same query."""
     query = {k: v for k, v in request.query.items() if k != "page"} | {"page": [str(number)]}
     return f"{request.base_url}{request.path}?{urlencode(query, doseq=True)}"
 

@@ -9,103 +9,25 @@ on main, a late push (authored two days earlier) plus a comment on an open PR, a
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 
 from simulators.bitbucket import keys
+from simulators.bitbucket.model import FINAL_STATES, PAGELEN_CAP, Activity, Commit, PullRequest, Repo
 from simulators.common import World
 
-WORKSPACE = "demo-ws"
 REPO_NAMES = ("web-app", "api-service", "payments", "infra-tools", "mobile-app", "data-jobs")
-DEFAULT_SCALE = {"repos": 4, "prs_per_repo": 14, "commits_per_repo": 30, "big_repo_factor": 4}
+DEFAULT_SCALE = {
+    "repos": 4,
+    "prs_per_repo": 14,
+    "commits_per_repo": 30,  # direct commits to main (PR branches and merges come on top)
+    "big_repo_factor": 4,  # the first repository has this many times the PRs and commits (several pages)
+    "anchor": keys.ANCHOR_TS,  # the world clock (epoch seconds) before any advance()
+}
 HISTORY_DAYS = 60
 STEP_S = 3 * 3600
-FINAL_STATES = ("OPEN", "MERGED", "DECLINED", "SUPERSEDED")
 STATE_WEIGHTS = (25, 50, 15, 10)
 LONG_DISCUSSION = 60  # activities on the first PR of the big repository (more than one page)
-PAGELEN_CAP = {"pullrequests": 50, "activity": 50}  # every other list caps at 100
-
-
-@dataclasses.dataclass
-class Commit:
-    hash: str
-    date: float
-    author: int
-    message: str
-    parents: list[str]
-
-
-@dataclasses.dataclass
-class Activity:
-    kind: str  # update | comment | approval | changes_requested
-    date: float
-    user: int
-    state: str | None = None  # for updates
-    comment_id: int | None = None
-    text: str = ""
-
-
-@dataclasses.dataclass
-class PullRequest:
-    id: int
-    title: str
-    description: str
-    source: str
-    dest: str
-    dest_hash: str
-    author: int
-    created: float
-    commits: list[str]  # newest first
-    state: str = "OPEN"
-    close_source_branch: bool = False
-    merge_commit: str | None = None
-    closed_by: int | None = None
-    reason: str = ""
-    activities: list[Activity] = dataclasses.field(default_factory=list)
-
-    @property
-    def updated(self) -> float:
-        return max([self.created] + [a.date for a in self.activities])
-
-    @property
-    def source_hash(self) -> str:
-        return self.commits[0]
-
-
-@dataclasses.dataclass
-class Repo:
-    slug: str
-    uuid: str
-    created: float
-    language: str
-    commits: dict[str, Commit] = dataclasses.field(default_factory=dict)
-    branches: dict[str, str] = dataclasses.field(default_factory=dict)
-    prs: list[PullRequest] = dataclasses.field(default_factory=list)
-
-    @property
-    def full_name(self) -> str:
-        return f"{WORKSPACE}/{self.slug}"
-
-    @property
-    def updated(self) -> float:
-        return max(c.date for c in self.commits.values())
-
-    def reachable(self, heads: list[str]) -> set[str]:
-        """Hashes reachable from `heads` through parents."""
-        seen: set[str] = set()
-        todo = [h for h in heads if h in self.commits]
-        while todo:
-            current = todo.pop()
-            if current not in seen:
-                seen.add(current)
-                todo.extend(self.commits[current].parents)
-        return seen
-
-    def log(self, include: list[str], exclude: list[str]) -> list[Commit]:
-        """`git log include --not exclude`, newest first (all branches when include is empty)."""
-        hashes = self.reachable(include or list(self.branches.values())) - self.reachable(exclude)
-        return sorted((self.commits[h] for h in hashes), key=lambda c: (-c.date, c.hash))
 
 
 class BitbucketWorld(World):
@@ -113,24 +35,35 @@ class BitbucketWorld(World):
 
     def __init__(self, seed: int, scale: dict | None = None) -> None:
         super().__init__(seed)
+        unknown = set(scale or {}) - set(DEFAULT_SCALE)
+        if unknown:
+            raise ValueError(f"unknown bitbucket scale knob(s): {', '.join(sorted(unknown))}")
         self.scale = {**DEFAULT_SCALE, **(scale or {})}
-        self.now = float(self.scale.get("anchor", keys.ANCHOR_TS))
+        self.now = float(self.scale["anchor"])
         people_rng = random.Random(f"{seed}:people")
         self.users = [
-            {"name": name, "nickname": nick, "uuid": keys.stable_uuid(people_rng),
-             "account_id": f"557058:{keys.stable_uuid(people_rng)[1:-1]}"}
+            {
+                "name": name,
+                "nickname": nick,
+                "uuid": keys.stable_uuid(people_rng),
+                "account_id": f"557058:{keys.stable_uuid(people_rng)[1:-1]}",
+            }
             for name, nick in keys.PEOPLE
         ]
         self.next_comment_id = 400_000_000
         self.repos: list[Repo] = []
         for index in range(int(self.scale["repos"])):
             factor = int(self.scale["big_repo_factor"]) if index == 0 else 1
-            self.repos.append(self._generate(index, int(self.scale["commits_per_repo"]) * factor,
-                                             int(self.scale["prs_per_repo"]) * factor))
+            self.repos.append(
+                self._generate(
+                    index, int(self.scale["commits_per_repo"]) * factor, int(self.scale["prs_per_repo"]) * factor
+                )
+            )
 
     # -- lookups ------------------------------------------------------------------------------
 
     def repo(self, slug: str) -> Repo | None:
+        """The repository with this slug, or None."""
         return next((r for r in self.repos if r.slug == slug), None)
 
     # -- generation ---------------------------------------------------------------------------
@@ -172,8 +105,13 @@ class BitbucketWorld(World):
         return repo
 
     def _commit(self, repo: Repo, rng: random.Random, date: float, parents: list[str], message: str) -> Commit:
-        commit = Commit(keys.sha1(self.seed, repo.slug, len(repo.commits), date), date,
-                        rng.randrange(len(self.users)), message, parents)
+        commit = Commit(
+            keys.sha1(self.seed, repo.slug, len(repo.commits), date),
+            date,
+            rng.randrange(len(self.users)),
+            message,
+            parents,
+        )
         repo.commits[commit.hash] = commit
         return commit
 
@@ -187,13 +125,23 @@ class BitbucketWorld(World):
     def _open_pr(self, repo: Repo, rng: random.Random, t: float) -> PullRequest:
         key, text = keys.jira_key(rng), keys.summary(rng)
         pr_id = len(repo.prs) + 1
-        branch = f"feature/{key}-{keys.slugify(text)}" if key and rng.random() < 0.8 else f"feature/{keys.slugify(text)}"
+        slug = keys.slugify(text)
+        branch = f"feature/{key}-{slug}" if key and rng.random() < 0.8 else f"feature/{slug}"
         branch = f"{branch}-{pr_id}" if branch in repo.branches else branch
         repo.branches[branch] = repo.branches["main"]
         commits = [self._commit_on(repo, rng, branch, t - 3600 * (n + 1)) for n in reversed(range(rng.randint(1, 4)))]
-        pr = PullRequest(pr_id, f"{key} {text}" if key else text, f"Implements {text.lower()}.", branch, "main",
-                         repo.branches["main"], commits[-1].author, t, [c.hash for c in reversed(commits)],
-                         close_source_branch=rng.random() < 0.6)
+        pr = PullRequest(
+            pr_id,
+            f"{key} {text}" if key else text,
+            f"Implements {text.lower()}.",
+            branch,
+            "main",
+            repo.branches["main"],
+            commits[-1].author,
+            t,
+            [c.hash for c in reversed(commits)],
+            close_source_branch=rng.random() < 0.6,
+        )
         pr.activities.append(Activity("update", t, pr.author, state="OPEN"))
         repo.prs.append(pr)
         return pr
@@ -215,8 +163,13 @@ class BitbucketWorld(World):
     def _close(self, repo: Repo, rng: random.Random, pr: PullRequest, state: str, t: float) -> None:
         pr.state, pr.closed_by = state, rng.randrange(len(self.users))
         if state == "MERGED":
-            merge = self._commit(repo, rng, t, [repo.branches["main"], pr.source_hash],
-                                 f"Merged in {pr.source} (pull request #{pr.id})\n\n{pr.title}\n")
+            merge = self._commit(
+                repo,
+                rng,
+                t,
+                [repo.branches["main"], pr.source_hash],
+                f"Merged in {pr.source} (pull request #{pr.id})\n\n{pr.title}\n",
+            )
             repo.branches["main"] = merge.hash
             pr.merge_commit = merge.hash
         elif state == "DECLINED":

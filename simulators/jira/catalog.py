@@ -32,8 +32,12 @@ STATUS_CATEGORIES = (
     (4, "indeterminate", "yellow", "In Progress"),
     (3, "done", "green", "Done"),
 )
-RESOLUTION = {"self_path": "/rest/api/3/resolution/10000", "id": "10000", "name": "完成",
-              "description": "事务上的工作已完成。"}
+RESOLUTION = {
+    "self_path": "/rest/api/3/resolution/10000",
+    "id": "10000",
+    "name": "完成",
+    "description": "事务上的工作已完成。",
+}
 
 # (id, name, color, icon)
 PRIORITIES = (
@@ -64,20 +68,59 @@ PROJECTS = (
 )
 
 PEOPLE = (
-    ("Mia Krystof", "Australia/Sydney"), ("Rankin Zheng", "Asia/Shanghai"), ("张伟", "Asia/Shanghai"),
-    ("李娜", "Asia/Shanghai"), ("Émilie Durand", "Europe/Paris"), ("Søren Vestergaard", "Europe/Copenhagen"),
-    ("Ana Lucía Pérez", "America/Mexico_City"), ("Kwame Mensah", "Africa/Accra"), ("Priya Raman", "Asia/Kolkata"),
-    ("João Silva", "America/Sao_Paulo"), ("Olga Ivanova", "Europe/Moscow"), ("王芳 🚀", "Asia/Shanghai"),
-    ("Tomás O'Brien", "Europe/Dublin"), ("Yuki Tanaka", "Asia/Tokyo"), ("Dingding Zhang", "Asia/Shanghai"),
-    ("Lena Fischer", "Europe/Berlin"), ("Ahmed Hassan", "Africa/Cairo"), ("Chloé Martin", "Europe/Paris"),
-    ("陈静", "Asia/Shanghai"), ("Sam Taylor", "America/Los_Angeles"),
+    ("Mia Krystof", "Australia/Sydney"),
+    ("Rankin Zheng", "Asia/Shanghai"),
+    ("张伟", "Asia/Shanghai"),
+    ("李娜", "Asia/Shanghai"),
+    ("Émilie Durand", "Europe/Paris"),
+    ("Søren Vestergaard", "Europe/Copenhagen"),
+    ("Ana Lucía Pérez", "America/Mexico_City"),
+    ("Kwame Mensah", "Africa/Accra"),
+    ("Priya Raman", "Asia/Kolkata"),
+    ("João Silva", "America/Sao_Paulo"),
+    ("Olga Ivanova", "Europe/Moscow"),
+    ("王芳 🚀", "Asia/Shanghai"),
+    ("Tomás O'Brien", "Europe/Dublin"),
+    ("Yuki Tanaka", "Asia/Tokyo"),
+    ("Dingding Zhang", "Asia/Shanghai"),
+    ("Lena Fischer", "Europe/Berlin"),
+    ("Ahmed Hassan", "Africa/Cairo"),
+    ("Chloé Martin", "Europe/Paris"),
+    ("陈静", "Asia/Shanghai"),
+    ("Sam Taylor", "America/Los_Angeles"),
 )
 
 SUMMARY_WORDS = (
-    "Fix", "Add", "Refactor", "Migrate", "Investigate", "支持", "优化", "修复", "Document", "Remove",
-    "login flow", "payment retries", "数据同步", "the release pipeline", "CSV export", "报表导出", "dark mode 🌙",
-    "flaky test", "rate limiting", "search index", "用户权限", "webhook delivery", "timezone handling",
-    "for mobile", "in checkout", "on Safari", "for 中文 users", "under load 🔥", "after upgrade", "in reports",
+    "Fix",
+    "Add",
+    "Refactor",
+    "Migrate",
+    "Investigate",
+    "支持",
+    "优化",
+    "修复",
+    "Document",
+    "Remove",
+    "login flow",
+    "payment retries",
+    "数据同步",
+    "the release pipeline",
+    "CSV export",
+    "报表导出",
+    "dark mode 🌙",
+    "flaky test",
+    "rate limiting",
+    "search index",
+    "用户权限",
+    "webhook delivery",
+    "timezone handling",
+    "for mobile",
+    "in checkout",
+    "on Safari",
+    "for 中文 users",
+    "under load 🔥",
+    "after upgrade",
+    "in reports",
 )
 SENTENCES = (
     "Steps to reproduce are in the attached log.",
@@ -94,16 +137,27 @@ SENTENCES = (
     "Emoji in names break the CSV export: 😀🙃🎉",
 )
 LABELS = ("backend", "frontend", "数据", "tech-debt", "customer", "🔥hotfix", "security", "ux", "performance")
-FILENAMES = (("screenshot.png", "image/png"), ("debuglog.txt", "text/plain"), ("设计稿.pdf", "application/pdf"),
-             ("trace.json", "application/json"), ("报表.xlsx",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+FILENAMES = (
+    ("screenshot.png", "image/png"),
+    ("debuglog.txt", "text/plain"),
+    ("设计稿.pdf", "application/pdf"),
+    ("trace.json", "application/json"),
+    ("报表.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 
 CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 GH = "com.pyxis.greenhopper.jira:"
 
 # Custom fields with a meaning: (number, name, kind, schema type, custom type, items)
 NAMED_FIELDS = (
-    (10000, "Development", "dev", "any", "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf", None),
+    (
+        10000,
+        "Development",
+        "dev",
+        "any",
+        "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf",
+        None,
+    ),
     (10001, "Team", "team", "team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", None),
     (10011, "Epic Name", "epic_name", "string", GH + "gh-epic-label", None),
     (10014, "Epic Link", "epic_link", "any", GH + "gh-epic-link", None),
@@ -124,8 +178,22 @@ NAMED_FIELDS = (
     (10051, "上线日期", "date", "date", CF + "datepicker", None),
     (10052, "Customer", "text", "string", CF + "textfield", None),
 )
-FILLER_NAMES = ("Legacy estimate", "Root cause", "Change risk", "Impact", "测试负责人", "需求来源", "Budget code",
-                "Region", "Vendor ticket", "Go-live checklist", "影响范围", "Cost center", "QA notes", "SLA target")
+FILLER_NAMES = (
+    "Legacy estimate",
+    "Root cause",
+    "Change risk",
+    "Impact",
+    "测试负责人",
+    "需求来源",
+    "Budget code",
+    "Region",
+    "Vendor ticket",
+    "Go-live checklist",
+    "影响范围",
+    "Cost center",
+    "QA notes",
+    "SLA target",
+)
 SEVERITIES = (("10100", "S1 - Critical"), ("10101", "S2 - Major"), ("10102", "S3 - Minor"), ("10103", "S4 - 轻微"))
 SERVICES = ("api-gateway", "billing", "search", "notifications", "数据仓库")
 TEAMS = (("36885b3c-1bf0-4f85-a357-c5b858c31de4", "Platform 🛠"), ("9c0e2a4d-7a8b-4a44-9b1e-3f2d4c5b6a7e", "增长团队"))
@@ -148,12 +216,16 @@ def adf(text: str, mention: tuple[str, str] | None = None, bullets: tuple[str, .
     """An Atlassian Document Format document: a paragraph, an optional mention, an optional bullet list."""
     paragraph: list[dict] = [{"type": "text", "text": text}]
     if mention:
-        paragraph += [{"type": "text", "text": " cc "},
-                      {"type": "mention", "attrs": {"id": mention[0], "text": "@" + mention[1], "accessLevel": ""}}]
+        paragraph += [
+            {"type": "text", "text": " cc "},
+            {"type": "mention", "attrs": {"id": mention[0], "text": "@" + mention[1], "accessLevel": ""}},
+        ]
     content: list[dict] = [{"type": "paragraph", "content": paragraph}]
     if bullets:
-        items = [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": b}]}]}
-                 for b in bullets]
+        items = [
+            {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": b}]}]}
+            for b in bullets
+        ]
         content.append({"type": "bulletList", "content": items})
     return {"type": "doc", "version": 1, "content": content}
 
@@ -166,4 +238,6 @@ def sentence(seed: int, offset: int = 0) -> str:
 def summary(seed: int) -> str:
     """A deterministic issue summary mixing English, Chinese and emoji."""
     n = len(SUMMARY_WORDS)
-    return f"{SUMMARY_WORDS[seed % 10]} {SUMMARY_WORDS[10 + seed // 10 % 10]} {SUMMARY_WORDS[20 + seed // 100 % (n - 20)]}"
+    return (
+        f"{SUMMARY_WORDS[seed % 10]} {SUMMARY_WORDS[10 + seed // 10 % 10]} {SUMMARY_WORDS[20 + seed // 100 % (n - 20)]}"
+    )

@@ -11,8 +11,18 @@ import random
 from simulators.jira import catalog
 from simulators.jira.model import History, Issue
 
-KINDS = ("status", "assignee", "priority", "labels", "sprint", "story_points", "summary", "fix_version",
-         "rank", "description")
+KINDS = (
+    "status",
+    "assignee",
+    "priority",
+    "labels",
+    "sprint",
+    "story_points",
+    "summary",
+    "fix_version",
+    "rank",
+    "description",
+)
 KIND_WEIGHTS = (35, 15, 8, 8, 8, 8, 4, 5, 5, 4)
 DONE = 2  # status category index of "done"
 
@@ -56,7 +66,7 @@ def change_field(world, issue: Issue, rng: random.Random, at: int) -> tuple:
         old = tuple(issue.fix_versions)
         issue.fix_versions = [rng.choice(world.project_versions[issue.project]).id]
         return (("fix_version", old, tuple(issue.fix_versions)),)
-    return (("rank", None, None),)
+    return (("rank", 0, 1),)
 
 
 def _status(issue: Issue, rng: random.Random, at: int) -> tuple:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
+MINUTE = 60_000
+DAY = 1440 * MINUTE
+
 
 class User(NamedTuple):
     account_id: str

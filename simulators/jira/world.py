@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import random
 from zoneinfo import ZoneInfo
 
 from simulators.common import World
 from simulators.jira import catalog
-from simulators.jira.changes import add_history
-from simulators.jira.model import Attachment, Board, Comment, Issue, Link, Project, Sprint, User, Version, Worklog
+from simulators.jira.model import DAY, Board, Issue, Link, Project, Sprint, User, Version
+from simulators.jira.past import fill_history, plan
 
 DEFAULT_SCALE = {
     "projects": 4,
@@ -39,8 +38,6 @@ DEFAULT_SCALE = {
     "new_issues_per_step": 1,
     "deletes_per_step": 0.25,
 }
-MINUTE = 60_000
-DAY = 1440 * MINUTE
 
 
 class JiraWorld(World):
@@ -86,8 +83,9 @@ class JiraWorld(World):
             account = f"{rng.getrandbits(96):024x}" if i % 3 else f"712020:{rng.getrandbits(128):032x}"
             email = f"user{i}@example.com"
             self.users.append(User(account, name, zone, email, i % 11 != 10, "atlassian"))
-        self.users.append(User("557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "Automation for Jira",
-                               "UTC", "", True, "app"))
+        self.users.append(
+            User("557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "Automation for Jira", "UTC", "", True, "app")
+        )
         self.automation = len(self.users) - 1
         # a fifth of the accounts never touch an issue: the users stream must not fetch them
         self.participants = list(range(max(1, int(len(self.users) * 0.8))))
@@ -105,8 +103,17 @@ class JiraWorld(World):
             versions = []
             for j in range(per):
                 release = start + (j + 1) * (self.now - start + 60 * DAY) // per
-                versions.append(Version(self.next_id("version"), i, f"{1 + j // 10}.{j % 10}", release - 30 * DAY,
-                                        release, release < self.now, j < per // 4))
+                versions.append(
+                    Version(
+                        self.next_id("version"),
+                        i,
+                        f"{1 + j // 10}.{j % 10}",
+                        release - 30 * DAY,
+                        release,
+                        release < self.now,
+                        j < per // 4,
+                    )
+                )
             self.project_versions.append(versions)
 
     def _make_boards(self) -> None:
@@ -124,9 +131,16 @@ class JiraWorld(World):
             for j in range(per):
                 start = self.now - (per - j - 1) * length + length // 2 - length
                 state = "future" if j == per - 1 else "active" if j == per - 2 else "closed"
-                sprint = Sprint(self.next_id("sprint") - 9999, board.id, f"{key} Sprint {j + 1}", state, start,
-                                start + length, start + length - DAY if state == "closed" else None,
-                                "" if j % 3 else f"Ship {key} 迭代 {j + 1} 🚀")
+                sprint = Sprint(
+                    self.next_id("sprint") - 9999,
+                    board.id,
+                    f"{key} Sprint {j + 1}",
+                    state,
+                    start,
+                    start + length,
+                    start + length - DAY if state == "closed" else None,
+                    "" if j % 3 else f"Ship {key} 迭代 {j + 1} 🚀",
+                )
                 self.sprints[sprint.id] = sprint
                 self.project_sprints[project].append(sprint.id)
 
@@ -145,10 +159,15 @@ class JiraWorld(World):
             issue = self.new_issue(project, created)
             share = float(scale["long_share"])
             mark = forced.get(i, "")
-            self._fill_history(issue, created, rng,
-                               comments=int(scale["long_comments"]) if "c" in mark or rng.random() < share else None,
-                               worklogs=int(scale["long_worklogs"]) if "w" in mark or rng.random() < share else None,
-                               histories=int(scale["long_changelog"]) if "h" in mark or rng.random() < share else None)
+            fill_history(
+                self,
+                issue,
+                created,
+                rng,
+                comments=int(scale["long_comments"]) if "c" in mark or rng.random() < share else None,
+                worklogs=int(scale["long_worklogs"]) if "w" in mark or rng.random() < share else None,
+                histories=int(scale["long_changelog"]) if "h" in mark or rng.random() < share else None,
+            )
 
     def new_issue(self, project: int, created: int) -> Issue:
         """Create an issue in `project` at time `created` (no comments, worklogs or changelog yet)."""
@@ -161,17 +180,31 @@ class JiraWorld(World):
         elif kind == catalog.STORY and self.epics[project] and rng.random() < 0.7:
             parent = rng.choice(self.epics[project])
         reporter = rng.choice(self.participants)
-        issue = Issue(self.next_id("issue"), f"{self.projects[project].key}-{next(self.seq[project])}", project, kind,
-                      created, created, reporter, reporter, rng.choice(self.participants) if rng.random() < 0.8 else None,
-                      0, 2 + rng.randrange(-1, 2), rng.getrandbits(30), rng.getrandbits(20), rng.getrandbits(20), created,
-                      parent)
+        issue = Issue(
+            self.next_id("issue"),
+            f"{self.projects[project].key}-{next(self.seq[project])}",
+            project,
+            kind,
+            created,
+            created,
+            reporter,
+            reporter,
+            rng.choice(self.participants) if rng.random() < 0.8 else None,
+            0,
+            2 + rng.randrange(-1, 2),
+            rng.getrandbits(30),
+            rng.getrandbits(20),
+            rng.getrandbits(20),
+            created,
+            parent,
+        )
         if kind in (catalog.STORY, catalog.BUG):
             issue.story_points = float(rng.choice((1, 2, 3, 5, 8))) if rng.random() < 0.7 else None
         if rng.random() < 0.3:
             issue.reviewer = rng.choice(self.participants)
         if rng.random() < 0.1:
             issue.approvers = tuple(sorted(set(rng.sample(self.participants, min(2, len(self.participants))))))
-        self._plan(issue, rng)
+        plan(self, issue, rng)
         self.issues[issue.id] = issue
         self.by_key[issue.key] = issue
         self.project_issues[project].append(issue.id)
@@ -185,48 +218,6 @@ class JiraWorld(World):
             self.parents[project].append(issue.id)
         self.version += 1
         return issue
-
-    def _plan(self, issue: Issue, rng: random.Random) -> None:
-        """Versions, labels and sprints an issue starts with."""
-        versions = [v for v in self.project_versions[issue.project] if v.release_ms >= issue.created]
-        if versions and rng.random() < 0.6:
-            issue.fix_versions = [versions[0].id]
-            if rng.random() < 0.3:
-                issue.labels.append(f"release-{versions[0].name}")
-        elif versions and rng.random() < 0.1:
-            issue.labels.append(f"release-{versions[-1].name}")  # label-only release membership
-        if rng.random() < 0.4:
-            issue.labels.append(rng.choice(catalog.LABELS))
-        sprints = [s for s in self.project_sprints[issue.project] if self.sprints[s].end_ms >= issue.created]
-        if sprints and issue.type != catalog.EPIC and rng.random() < 0.6:
-            issue.sprints = sprints[: rng.choice((1, 1, 2))]
-
-    def _fill_history(self, issue: Issue, created: int, rng: random.Random, comments: int | None,
-                      worklogs: int | None, histories: int | None) -> None:
-        end = min(self.now - 10 * MINUTE, created + rng.randrange(1, 120) * DAY)
-        life = max(end - created, MINUTE)
-
-        def times(count: int) -> list[int]:
-            return sorted(created + 1000 + rng.randrange(life) for _ in range(count))
-
-        people = [p for p in (issue.reporter, issue.assignee) if p is not None] + self.participants[:5]
-        for at in times(histories if histories is not None else min(1 + int(rng.expovariate(0.12)), 60)):
-            add_history(self, issue, rng, at, self.automation if rng.random() < 0.05 else rng.choice(people))
-        for at in times(comments if comments is not None else min(int(rng.expovariate(0.35)), 30)):
-            edited = at + rng.randrange(1, 3 * DAY) if rng.random() < 0.1 else at
-            issue.comments.append(Comment(self.next_id("comment"), rng.choice(people), at, min(edited, end),
-                                          rng.getrandbits(16)))
-        for at in times(worklogs if worklogs is not None else min(int(rng.expovariate(0.6)), 30)):
-            seconds = rng.choice((900, 1800, 3600, 7200, 14400, 28800))
-            issue.worklogs.append(Worklog(self.next_id("worklog"), rng.choice(people), at - seconds * 1000, at, at,
-                                          seconds, rng.getrandbits(16)))
-        if rng.random() < 0.15:
-            for at in times(rng.randrange(1, 4)):
-                issue.attachments.append(Attachment(self.next_id("attachment"), rng.choice(people), at,
-                                                    rng.randrange(200, 5_000_000), rng.randrange(len(catalog.FILENAMES))))
-        issue.updated = max([issue.created] + [h.created for h in issue.histories[-1:]] +
-                            [c.updated for c in issue.comments] + [w.updated for w in issue.worklogs] +
-                            [a.created for a in issue.attachments[-1:]])
 
     def _make_links(self) -> None:
         rng, ids = self.rng, list(self.issues)

@@ -16,13 +16,13 @@ sweeps as (
 final as (
 
     select
-        (listed.payload ->> 'id')::bigint as issue_id,
+        listed.payload.id::bigint as issue_id,
         min(sweeps.scope) as project_key
     from listed
     inner join sweeps
         on listed.__run_id = sweeps.run_id
         and coalesce(
-            listed.__parent ->> 'project_key', split_part(listed.payload ->> 'key', '-', 1)
+            listed.__parent ->> 'project_key', split_part(listed.payload.key, '-', 1)
         ) = sweeps.scope
     group by all
 

@@ -11,7 +11,7 @@ final as (
     select
         scope as project_key,
         run_id as census_run_id,
-        cursor_value::timestamptz at time zone 'UTC' as census_started_at
+        cursor_value::timestamptz as census_started_at
     from cursors
     where stream = 'issue_census'
 

@@ -8,7 +8,7 @@ with records as (
 
 final as (
 
-    select * exclude (comments_json, worklogs_json, histories_json)
+    select * exclude (comments, worklogs, histories)
     from records
 
 )

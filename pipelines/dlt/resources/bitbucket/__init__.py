@@ -50,8 +50,9 @@ def _in_pr(record: dict, parent: dict) -> str:
 def activity_id(record: dict, parent: dict) -> str:
     """`repo#pr#comment:<id>`, `repo#pr#<kind>:<user uuid>:<date>`, else a digest of the entry."""
     base = f"{parent['repository']}#{parent['pull_request_id']}"
-    kind = next((k for k in ("comment", "approval", "changes_requested", "update") if isinstance(record.get(k), dict)),
-                None)
+    kind = next(
+        (k for k in ("comment", "approval", "changes_requested", "update") if isinstance(record.get(k), dict)), None
+    )
     if kind == "comment" and record["comment"].get("id") is not None:
         return f"{base}#comment:{record['comment']['id']}"
     if kind:
@@ -63,14 +64,17 @@ def activity_id(record: dict, parent: dict) -> str:
 
 
 STREAMS = {
-    "repositories": StreamSpec("repositories", "full_name", id_from("full_name"), "updated_on",
-                               cursor_from(("updated_on",))),
+    "repositories": StreamSpec(
+        "repositories", "full_name", id_from("full_name"), "updated_on", cursor_from(("updated_on",))
+    ),
     "branches": StreamSpec("branches", "repo_full_name#name", _in_repo("name")),
     "commits": StreamSpec("commits", "repo_full_name#hash", _in_repo("hash"), "branch_heads", cursor_from(("date",))),
-    "pull_requests": StreamSpec("pull_requests", "repo_full_name#id", _in_repo("id"), "updated_on",
-                                cursor_from(("updated_on",))),
-    "pr_activities": StreamSpec("pr_activities", "repo_full_name#pr_id#activity", activity_id,
-                                "pullrequest.updated_on"),
+    "pull_requests": StreamSpec(
+        "pull_requests", "repo_full_name#id", _in_repo("id"), "updated_on", cursor_from(("updated_on",))
+    ),
+    "pr_activities": StreamSpec(
+        "pr_activities", "repo_full_name#pr_id#activity", activity_id, "pullrequest.updated_on"
+    ),
     "pr_commits": StreamSpec("pr_commits", "repo_full_name#pr_id#hash", _in_pr, "pullrequest.updated_on"),
 }
 
@@ -83,14 +87,30 @@ DEFAULTS = {
     "streams": {
         "repositories": {"enabled": True, "mode": "FULL", "primary_key": "full_name", "cursor_field": "updated_on"},
         "branches": {"enabled": True, "mode": "FULL", "primary_key": "repo_full_name#name", "cursor_field": None},
-        "commits": {"enabled": True, "mode": "INCREMENTAL", "primary_key": "repo_full_name#hash",
-                    "cursor_field": "branch_heads"},
-        "pull_requests": {"enabled": True, "mode": "INCREMENTAL", "primary_key": "repo_full_name#id",
-                          "cursor_field": "updated_on"},
-        "pr_activities": {"enabled": True, "mode": "INCREMENTAL", "primary_key": "repo_full_name#pr_id#activity",
-                          "cursor_field": "pullrequest.updated_on"},
-        "pr_commits": {"enabled": True, "mode": "INCREMENTAL", "primary_key": "repo_full_name#pr_id#hash",
-                       "cursor_field": "pullrequest.updated_on"},
+        "commits": {
+            "enabled": True,
+            "mode": "INCREMENTAL",
+            "primary_key": "repo_full_name#hash",
+            "cursor_field": "branch_heads",
+        },
+        "pull_requests": {
+            "enabled": True,
+            "mode": "INCREMENTAL",
+            "primary_key": "repo_full_name#id",
+            "cursor_field": "updated_on",
+        },
+        "pr_activities": {
+            "enabled": True,
+            "mode": "INCREMENTAL",
+            "primary_key": "repo_full_name#pr_id#activity",
+            "cursor_field": "pullrequest.updated_on",
+        },
+        "pr_commits": {
+            "enabled": True,
+            "mode": "INCREMENTAL",
+            "primary_key": "repo_full_name#pr_id#hash",
+            "cursor_field": "pullrequest.updated_on",
+        },
     },
 }
 
@@ -102,7 +122,7 @@ CONFIG_SCHEMA = source_schema(
         "exclude": _GLOBS,
         "max_refs_per_call": {"type": "integer", "minimum": 2, "maximum": 200},
     },
-    {name: None for name in STREAMS},
+    dict.fromkeys(STREAMS),
 )
 
 _AUTH_ADVICE = {
@@ -132,8 +152,10 @@ def read_env(env) -> dict:
         user = email or username
         kind, secret = ("API token" if user else "access token"), token
     else:
-        raise ConfigError("BITBUCKET_APP_PASSWORD (with BITBUCKET_USERNAME) or BITBUCKET_TOKEN (with BITBUCKET_EMAIL "
-                          "for an API token, alone for an access token) is not set")
+        raise ConfigError(
+            "BITBUCKET_APP_PASSWORD (with BITBUCKET_USERNAME) or BITBUCKET_TOKEN (with BITBUCKET_EMAIL "
+            "for an API token, alone for an access token) is not set"
+        )
     redact.add(secret, user or None)
     base_url = (env.get("BITBUCKET_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
     return {"base_url": base_url, "workspace": workspace, "auth": kind, "user": user, "secret": secret}
@@ -168,8 +190,9 @@ def check(ctx: SyncContext) -> str:
             ErrorClass.NOT_FOUND: f"no workspace {workspace!r} at {secrets['base_url']}: check BITBUCKET_WORKSPACE "
             "(the slug in bitbucket.org/<workspace>/) and BITBUCKET_BASE_URL",
         }.get(exc.error_class)
-        raise DplError(exc.error_class, f"{_who(secrets)} rejected: {exc.message}", status=exc.status,
-                       advice=advice or exc.advice) from None
+        raise DplError(
+            exc.error_class, f"{_who(secrets)} rejected: {exc.message}", status=exc.status, advice=advice or exc.advice
+        ) from None
     size = body.get("size", "?") if isinstance(body, dict) else "?"
     return f"bitbucket: OK — {_who(secrets)} reads workspace {workspace} ({size} repositories) at {secrets['base_url']}"
 

@@ -12,11 +12,11 @@ value growing, since cursors.parquet never moves a cursor backwards. Per run and
 
 - no cursor, a full run or a backfill: one walk of every branch (no include/exclude); a backfill
   stops after the first page older than its window and keeps the stored heads;
-- otherwise only heads not already known are included, and the previous heads of branches that still
-  exist are excluded (those of moved branches first, then the main branch), at most
-  `max_refs_per_call` hashes per call; nothing moved = no call. Commits reachable from several new
-  heads are yielded once. If an excluded head vanished (force push), the walk is redone excluding only
-  unchanged heads: more is re-read, nothing is missed.
+- otherwise only heads not already known are included, and every previous head is excluded (those of
+  moved branches first, then of deleted branches — usually merged — then the unchanged ones, main
+  first), at most `max_refs_per_call` hashes per call; nothing moved = no call. Commits reachable
+  from several new heads are yielded once. If an excluded head no longer exists (force push, deleted
+  unmerged branch), the walk is redone excluding only current heads: more is re-read, nothing missed.
 
 The commit → PR mapping comes from `pr_commits` (its `__parent` names the PR).
 """
@@ -91,8 +91,9 @@ def _plan(repo: dict, heads: dict, old: dict, moved: list[str], settings: dict) 
     limit = int(settings.get("max_refs_per_call") or 40)
     main = (repo.get("mainbranch") or {}).get("name")
     stale = [old[b] for b in sorted(heads) if b in old and old[b] != heads[b]]
+    gone = [old[b] for b in sorted(old) if b not in heads]  # mostly merged and deleted: reachable from main
     kept = sorted((old[b] for b in heads if old.get(b) == heads[b]), key=lambda h: h != old.get(main))
-    exclude = list(dict.fromkeys(stale + kept))
+    exclude = list(dict.fromkeys(stale + gone + kept))
     size = max(1, min(len(moved), limit // 2))
     plan = []
     for start in range(0, len(moved), size):
@@ -110,9 +111,13 @@ def _walk(workspace, name: str, plan: list[tuple[list, list]], stored: str | Non
         except DplError as exc:
             if exc.error_class != ErrorClass.NOT_FOUND or not exclude:
                 raise
-            safe = [h for h in exclude if h in set(workspace.heads(name).values())]
-            workspace.ctx.log.warning("bitbucket/commits: %s: a known head is gone (%s); walking again excluding "
-                                      "only current heads", name, exc.message)
+            current = set(workspace.heads(name).values())
+            safe = [h for h in exclude if h in current]
+            workspace.ctx.log.warning(
+                "bitbucket/commits: %s: a known head is gone (%s); walking again excluding only current heads",
+                name,
+                exc.message,
+            )
             yield from _pages(workspace, name, include, safe, seen, parent, stored, since)
 
 

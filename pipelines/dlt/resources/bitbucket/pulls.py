@@ -12,13 +12,16 @@ their parents, all in one resource, and the runner commits a resource's cursors 
 it is published — so a failed run re-reads, never skips. A PR's children are fetched only when the
 PR is in that child stream's own window; the list is queried from the earliest window of the wanted
 streams, so enabling `pr_commits` later backfills it without touching the others.
+
+A backfill reads a time window that may start after the stored cursors: it keeps them where they
+are (pages carry them as checkpoints), and the next incremental run closes the gap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipelines.dlt.streams import Page
+from pipelines.dlt.streams import BACKFILL, Page
 from pipelines.errors import DplError
 from pipelines.timeutil import parse_iso, to_utc_iso
 
@@ -48,15 +51,19 @@ def _repository(workspace, name: str, wanted: list[str]) -> Iterator[Page]:
     if None not in windows.values():
         params["q"] = f"updated_on >= {min(windows.values()):%Y-%m-%dT%H:%M:%S}+00:00"
     marks = {stream: ctx.cursor(stream, name) for stream in CHILDREN if stream in wanted}
+    held = {s: ctx.cursor(s, name) if ctx.stream_mode(s) == BACKFILL else None for s in wanted}
     for records in workspace.pages(f"/repositories/{name}/pullrequests", params):
         for pr in records:
             updated = parse_iso(pr["updated_on"])
             for stream in marks:
                 if windows[stream] is None or updated >= windows[stream]:
                     marks[stream] = max(filter(None, (marks[stream], to_utc_iso(updated))))
-                    yield from _children(workspace, stream, name, pr["id"], marks[stream])
+                    checkpoint = held[stream] or marks[stream]
+                    yield from _children(workspace, stream, name, pr["id"], checkpoint)
         if "pull_requests" in wanted:
-            yield Page("pull_requests", records, scope=name, parent={"repository": name})
+            yield Page(
+                "pull_requests", records, scope=name, parent={"repository": name}, checkpoint=held["pull_requests"]
+            )
 
 
 def _children(workspace, stream: str, name: str, pr_id: int, checkpoint: str) -> Iterator[Page]:

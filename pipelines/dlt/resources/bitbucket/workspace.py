@@ -31,8 +31,9 @@ class Workspace:
 
     def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
         """Every page of a list endpoint, following the body's `next` link."""
-        for page in self.client.paginate(path, params=params or {}, paginator=JSONLinkPaginator(next_url_path="next"),
-                                         data_selector="values"):
+        for page in self.client.paginate(
+            path, params=params or {}, paginator=JSONLinkPaginator(next_url_path="next"), data_selector="values"
+        ):
             yield list(page)
 
     def skip(self, stream: str, scope: str, exc: DplError) -> None:
@@ -79,8 +80,9 @@ class Workspace:
         """The repository's branches, one list per API page; None (gap recorded) when unreadable."""
         if full_name not in self._branch_pages:
             try:
-                self._branch_pages[full_name] = list(self.pages(f"/repositories/{full_name}/refs/branches",
-                                                                {"pagelen": PAGELEN}))
+                self._branch_pages[full_name] = list(
+                    self.pages(f"/repositories/{full_name}/refs/branches", {"pagelen": PAGELEN})
+                )
             except DplError as exc:
                 self.skip("branches", full_name, exc)
                 self._branch_pages[full_name] = None

@@ -1,0 +1,90 @@
+"""The job tree of a Jenkins controller: folders, multibranch projects and jobs, recursively.
+
+One `tree=`-limited call lists `folder_depth` levels of nested `jobs` at once; a container at the
+deepest level (or one whose `jobs` the listing did not show, e.g. a folder we may not read) gets its
+own call from there, so any depth is covered. A folder answering 403 or 404 is a recorded gap, not a
+failed run. The listing is made once per run and shared by the `jobs` and `builds` resources.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from urllib.parse import quote
+
+from pipelines.dlt.streams import SyncContext
+from pipelines.errors import DplError, ErrorClass
+
+JOB_FIELDS = (
+    "_class,name,fullName,url,color,buildable,description,inQueue,nextBuildNumber,"
+    "firstBuild[number],lastBuild[number],lastCompletedBuild[number]"
+)
+CONTAINER_MARKS = ("Folder", "MultiBranchProject")  # Folder, OrganizationFolder, WorkflowMultiBranchProject
+SKIPPABLE = (ErrorClass.FORBIDDEN, ErrorClass.NOT_FOUND)
+
+
+def job_path(full_name: str) -> str:
+    """`/job/a/job/b` for `a/b`; names are quoted as they are (a branch job `feature%2Fx` stays so)."""
+    return "".join(f"/job/{quote(name, safe='')}" for name in full_name.split("/"))
+
+
+def listing_tree(depth: int) -> str:
+    """`jobs[<fields>,jobs[<fields>,...]]` nested `depth` levels."""
+    tree = f"jobs[{JOB_FIELDS}]"
+    for _ in range(depth - 1):
+        tree = f"jobs[{JOB_FIELDS},{tree}]"
+    return tree
+
+
+def is_container(item: dict) -> bool:
+    """A folder-like item (it holds jobs, it is not built itself)."""
+    return "jobs" in item or any(mark in str(item.get("_class", "")) for mark in CONTAINER_MARKS)
+
+
+class JobTree:
+    """Every item of the controller (as the listing returned it), depth first, selected by globs."""
+
+    def __init__(self, ctx: SyncContext, client) -> None:
+        self.ctx = ctx
+        self.client = client
+        settings = ctx.settings
+        self.depth = int(settings.get("folder_depth") or 4)
+        self.include = settings.get("include") or ["*"]
+        self.exclude = settings.get("exclude") or []
+        self._items: list[dict] | None = None
+
+    def selected(self, full_name: str) -> bool:
+        """Does the full name match an `include` glob and no `exclude` glob?"""
+        return any(fnmatch.fnmatchcase(full_name, p) for p in self.include) and not any(
+            fnmatch.fnmatchcase(full_name, p) for p in self.exclude
+        )
+
+    def items(self) -> list[dict]:
+        """All items, folders included, whether selected or not."""
+        if self._items is None:
+            self._items = []
+            self._collect(self.client.get_json("/api/json", {"tree": listing_tree(self.depth)}).get("jobs") or [], 1)
+        return self._items
+
+    def jobs(self) -> list[dict]:
+        """Selected items that can have builds (not containers)."""
+        return [i for i in self.items() if not is_container(i) and self.selected(i.get("fullName") or "")]
+
+    def _collect(self, items: list[dict], level: int) -> None:
+        for item in items:
+            name = item.get("fullName") or item.get("name") or ""
+            if is_container(item) and any(fnmatch.fnmatchcase(name, p) for p in self.exclude):
+                continue  # an excluded folder is not descended into
+            self._items.append(item)
+            if not is_container(item):
+                continue
+            if "jobs" in item and level < self.depth:
+                self._collect(item["jobs"] or [], level + 1)
+                continue
+            try:
+                body = self.client.get_json(f"{job_path(name)}/api/json", {"tree": listing_tree(self.depth)})
+            except DplError as exc:
+                if exc.error_class not in SKIPPABLE:
+                    raise
+                self.ctx.record_gap("jobs", name, exc.error_class, f"folder not listed: {exc.message}")
+                continue
+            self._collect(body.get("jobs") or [], 1)

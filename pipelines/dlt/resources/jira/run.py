@@ -1,0 +1,165 @@
+"""State shared by the resources of one Jira run: the client, the project and board lists, forbidden
+projects, and the account ids referenced so far (for the `users` stream)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
+from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+
+from pipelines.dlt.resources.jira import settings as conf
+from pipelines.dlt.streams import SyncContext
+from pipelines.errors import DplError, ErrorClass
+
+
+class JiraOffsetPaginator(OffsetPaginator):
+    """startAt/maxResults paging that advances by the items received (servers cap pages silently) and
+    stops on `isLast`, else on `total`, else on a short or empty page."""
+
+    def __init__(self, limit: int, offset: int = 0) -> None:
+        super().__init__(
+            limit=limit,
+            offset=offset,
+            offset_param="startAt",
+            limit_param="maxResults",
+            total_path=None,
+            stop_after_empty_page=True,
+        )
+
+    def update_state(self, response, data=None) -> None:
+        body, received = response.json(), len(data or [])
+        self.current_value += received
+        if not received:
+            self._has_next_page = False
+        elif isinstance(body, dict) and isinstance(body.get("isLast"), bool):
+            self._has_next_page = not body["isLast"]
+        elif isinstance(body, dict) and isinstance(body.get("total"), int):
+            self._has_next_page = self.current_value < body["total"]
+        else:
+            self._has_next_page = received >= self.limit
+
+
+def batches(items: list, size: int) -> Iterator[list]:
+    """Consecutive slices of at most `size` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def issue_parent(issue: dict) -> dict:
+    """The `__parent` of a record that belongs to an issue."""
+    return {"issue_id": str(issue["id"]), "issue_key": issue.get("key")}
+
+
+class JiraRun:
+    """One run's shared state; resources run in order and read what earlier ones fetched."""
+
+    def __init__(self, ctx: SyncContext, client=None) -> None:
+        self.ctx = ctx
+        self.client = client or make_jira_client(ctx)
+        self.forbidden: dict[str, str] = {}  # project key -> the 403 message
+        self.accounts: dict[str, None] = {}  # ordered set of referenced account ids
+        self.fetched_accounts: set[str] = set()
+        self._project_pages: list[list[dict]] | None = None
+        self._board_pages: list[list[dict]] | None = None
+        self._scoped: list[dict] | None = None
+
+    # -- projects and boards (fetched once, shared) ------------------------------------------
+
+    def project_pages(self) -> list[list[dict]]:
+        """Every accessible project, as the pages /project/search returned."""
+        if self._project_pages is None:
+            expand = self.ctx.stream_settings("projects").get("expand", "")
+            params = {"orderBy": "key", **({"expand": expand} if expand else {})}
+            self._project_pages = [
+                list(page)
+                for page in self.client.paginate(
+                    conf.PROJECT_SEARCH,
+                    params=params,
+                    paginator=JiraOffsetPaginator(conf.PAGE["projects"]),
+                    data_selector="values",
+                )
+            ]
+        return self._project_pages
+
+    def scoped_projects(self) -> list[dict]:
+        """The projects whose issues and versions this run reads (config `projects` / `exclude_projects`)."""
+        if self._scoped is None:
+            self._scoped = self._scope()
+        return self._scoped
+
+    def _scope(self) -> list[dict]:
+        wanted, excluded = self.ctx.settings.get("projects") or [], set(self.ctx.settings.get("exclude_projects") or [])
+        listed = [p for page in self.project_pages() for p in page]
+        if wanted:
+            known = {p["key"] for p in listed}
+            for key in wanted:
+                if key not in known:
+                    self.ctx.record_gap(
+                        "issues",
+                        key,
+                        ErrorClass.NOT_FOUND,
+                        "not listed by /project/search: it does not exist or the account cannot see it",
+                    )
+            listed = [p for p in listed if p["key"] in wanted]
+        return [p for p in listed if p["key"] not in excluded]
+
+    def board_pages(self) -> list[list[dict]]:
+        """Every board, as the Agile API's pages returned them."""
+        if self._board_pages is None:
+            self._board_pages = [
+                list(page)
+                for page in self.client.paginate(
+                    conf.BOARDS, paginator=JiraOffsetPaginator(conf.PAGE["boards"]), data_selector="values"
+                )
+            ]
+        return self._board_pages
+
+    # -- permission failures -----------------------------------------------------------------
+
+    def skip_forbidden(self, key: str, streams: Iterable[str]) -> bool:
+        """True (and a gap per stream) when an earlier call of this run got a 403 for the project."""
+        if key not in self.forbidden:
+            return False
+        for stream in streams:
+            self.ctx.record_gap(stream, key, ErrorClass.FORBIDDEN, self.forbidden[key])
+        return True
+
+    def forbid(self, key: str, streams: Iterable[str], exc: DplError) -> None:
+        """Record a 403 on one project: later streams skip it, the run goes on."""
+        if exc.error_class != ErrorClass.FORBIDDEN:
+            raise exc
+        self.forbidden[key] = exc.message
+        for stream in streams:
+            self.ctx.record_gap(stream, key, ErrorClass.FORBIDDEN, exc.message)
+
+    # -- referenced users --------------------------------------------------------------------
+
+    def note_issue(self, issue: dict) -> None:
+        """Remember the accounts an issue references: people fields, user pickers, attachment authors."""
+        fields = issue.get("fields") or {}
+        for name, value in fields.items():
+            if name in ("assignee", "reporter", "creator") or name.startswith("customfield_"):
+                for item in value if isinstance(value, list) else (value,):
+                    if isinstance(item, dict) and item.get("accountId"):
+                        self.accounts[item["accountId"]] = None
+        self.note_authors(fields.get("attachment") or [])
+
+    def note_authors(self, records: Iterable[dict]) -> None:
+        """Remember the authors of comments, worklogs, histories and attachments."""
+        for record in records:
+            for role in ("author", "updateAuthor"):
+                person = record.get(role)
+                if isinstance(person, dict) and person.get("accountId"):
+                    self.accounts[person["accountId"]] = None
+
+
+def make_jira_client(ctx: SyncContext):
+    """The run's REST client: Basic auth with e-mail + API token, the run's shared stats and retry policy."""
+    secrets = ctx.secrets
+    try:
+        auth = HttpBasicAuth(secrets["JIRA_EMAIL"], secrets["JIRA_API_TOKEN"])
+        base_url = secrets["JIRA_BASE_URL"]
+    except KeyError as exc:
+        raise DplError(ErrorClass.CONFIG, f"{exc.args[0]} is missing from the jira secrets") from None
+    return ctx.client(base_url, auth)

@@ -1,0 +1,74 @@
+"""Resources that run after the issue pass: issue_census (deletes), users (referenced), worklog_deletions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
+
+from pipelines.dlt.resources.jira import settings as conf
+from pipelines.dlt.resources.jira.run import JiraOffsetPaginator, JiraRun, batches
+from pipelines.dlt.streams import FULL, Page, SyncContext
+from pipelines.errors import DplError
+from pipelines.timeutil import parse_iso, to_epoch_ms, to_utc_iso, utc_now
+
+
+def census_due(ctx: SyncContext, key: str) -> bool:
+    """Full runs always sweep; otherwise once `time.census_interval_hours` passed since the last sweep."""
+    if ctx.mode == FULL or ctx.stream_mode("issue_census") == FULL:
+        return True
+    last = ctx.cursor("issue_census", key)
+    if last is None:
+        return True
+    hours = float(ctx.time.get("census_interval_hours", 24))
+    return ctx.started_at - parse_iso(last) >= dt.timedelta(hours=hours)
+
+
+def get_census(run: JiraRun) -> Iterator[Page]:
+    """Every live issue id of each due project (search/jql, fields=id, 5000 a page); the last page of a
+    completed sweep carries the sweep's start time as checkpoint (see notes/CONTRACTS.md)."""
+    for project in run.scoped_projects():
+        key = project["key"]
+        if run.skip_forbidden(key, ("issue_census",)) or not census_due(run.ctx, key):
+            continue
+        started = to_utc_iso(utc_now())
+        params = {"jql": f'project = "{key}" ORDER BY created ASC', "fields": "id", "maxResults": conf.PAGE["census"]}
+        paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
+        try:
+            for page in run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues"):
+                last = not page.paginator.has_next_page
+                yield Page("issue_census", list(page), key, {"project_key": key}, checkpoint=started if last else None)
+        except DplError as exc:
+            run.forbid(key, ("issue_census",), exc)
+
+
+def get_users(run: JiraRun) -> Iterator[Page]:
+    """The accounts referenced by what this run read, not fetched yet in this run, 100 per /user/bulk call."""
+    todo = [a for a in run.accounts if a not in run.fetched_accounts]
+    for chunk in batches(todo, conf.PAGE["users"]):
+        for page in run.client.paginate(
+            conf.USERS_BULK,
+            params={"accountId": chunk},
+            paginator=JiraOffsetPaginator(conf.PAGE["users"]),
+            data_selector="values",
+        ):
+            if page:
+                yield Page("users", list(page))
+        run.fetched_accounts.update(chunk)
+
+
+def get_worklog_deletions(run: JiraRun) -> Iterator[Page]:
+    """Worklogs deleted since the stream's window (/worklog/deleted; everything on a first or full run)."""
+    since = run.ctx.since("worklog_deletions")
+    seen: set[int] = set()
+    for page in run.client.paginate(
+        conf.WORKLOGS_DELETED,
+        params={"since": to_epoch_ms(since) if since else 0},
+        paginator=JSONLinkPaginator(next_url_path="nextPage"),
+        data_selector="values",
+    ):
+        records = [r for r in page if r.get("worklogId") not in seen]
+        seen.update(r.get("worklogId") for r in records)
+        if records:
+            yield Page("worklog_deletions", records)

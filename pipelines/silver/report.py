@@ -1,0 +1,148 @@
+"""Printable reports: bronze stats from the ledgers, the anomaly summary, and `make shell` views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipelines.dlt.resources import SOURCE_NAMES
+from pipelines.silver.bronze import manifest_files, quote, read_json_sql, state_path
+from pipelines.silver.warehouse import connect, relations
+
+SAMPLE_ROWS = 5
+
+
+def stats(settings, source: str | None = None, stream: str | None = None) -> str:
+    """Bronze files/rows/bytes per day (manifests), last run, cursors and "data as of" per stream."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    sources = [name for name in SOURCE_NAMES if source in (None, name)]
+    manifests = [p for name in sources if (p := state_path(settings.bronze_dir, name, "manifest")).exists()]
+    if not manifests:
+        return f"no bronze yet under {settings.bronze_dir} (run `make sync-<source>` first)"
+    where = f"where stream = {quote(stream)}" if stream else ""
+    manifest = f"(select * from read_parquet([{', '.join(quote(str(p)) for p in manifests)}]) {where})"
+    lines = ["Bronze files per day (from the manifests)"]
+    lines += table(
+        con,
+        f"""select source, stream, strftime(written_at, '%Y-%m-%d') as day, count(*) as files,
+                   sum(rows) as rows, sum(bytes) as bytes, sum(utf8_errors) as utf8_errors
+            from {manifest} group by all order by source, stream, day""",
+        humanize=("bytes",),
+    )
+    lines += ["", "Freshness (data as of = newest record cursor; written = last file published)"]
+    lines += table(
+        con,
+        f"""select source, stream,
+                   coalesce(max(try_cast(max_cursor as bigint))::varchar, max(max_cursor)) as data_as_of,
+                   max(written_at) as written,
+                   sum(rows) as total_rows
+            from {manifest} group by all order by source, stream""",
+    )
+    for name in sources:
+        lines += source_ledgers(con, settings.bronze_dir, name, stream)
+    return "\n".join(lines)
+
+
+def source_ledgers(con: duckdb.DuckDBPyConnection, bronze_dir: Path, source: str, stream: str | None) -> list[str]:
+    """The last run and the cursors of one source, as lines."""
+    lines: list[str] = []
+    runs = state_path(bronze_dir, source, "runs")
+    if runs.exists():
+        lines += ["", f"Last run of {source} (runs.parquet)"]
+        lines += table(
+            con,
+            f"""select run_id, mode, status, started_at, ended_at, error_class
+                from read_parquet({quote(str(runs))}) order by started_at desc limit 1""",
+        )
+    cursors = state_path(bronze_dir, source, "cursors")
+    if cursors.exists():
+        where = f"where stream = {quote(stream)}" if stream else ""
+        lines += ["", f"Cursors of {source} (cursors.parquet)"]
+        lines += table(
+            con,
+            f"""select stream, scope, cursor_field, cursor_value, run_id, updated_at
+                from read_parquet({quote(str(cursors))}) {where} order by stream, scope""",
+        )
+    return lines
+
+
+def anomaly_summary(settings) -> str:
+    """Anomaly counts by type and severity, then the first rows of each type."""
+    with connect(settings.warehouse, read_only=True) as con:
+        if "anomalies" not in relations(con):
+            return "no anomalies view yet: run `make silver` first"
+        counts = con.execute(
+            "select anomaly_type, severity, count(*) from anomalies group by all order by anomaly_type"
+        ).fetchall()
+        if not counts:
+            return "no anomalies found"
+        lines = ["Anomalies by type"]
+        lines += table(
+            con,
+            "select anomaly_type, severity, count(*) as findings from anomalies group by anomaly_type, severity "
+            "order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, anomaly_type",
+        )
+        for anomaly_type, severity, count in counts:
+            lines += ["", f"{anomaly_type} ({severity}, {count}): first {min(count, SAMPLE_ROWS)}"]
+            rows = con.execute(
+                "select entity_key, detail from anomalies where anomaly_type = ? order by entity_key limit ?",
+                [anomaly_type, SAMPLE_ROWS],
+            ).fetchall()
+            lines += [f"  {key}: {detail}" for key, detail in rows]
+    return "\n".join(lines)
+
+
+def shell_init_sql(settings) -> str:
+    """SQL creating read-only temp views `bronze_<source>_<stream>` over each stream's manifest files."""
+    by_stream: dict[tuple[str, str], list[str]] = {}
+    for item in manifest_files(settings.bronze_dir):
+        by_stream.setdefault((item.source, item.stream), []).append(item.path)
+    statements = ["-- bronze views: only the files listed in the manifests; payload is the raw API record (JSON)"]
+    for (source, stream), paths in sorted(by_stream.items()):
+        statements.append(
+            f"create or replace temp view bronze_{source}_{stream} as {read_json_sql(settings.bronze_dir, paths)};"
+        )
+    for source in SOURCE_NAMES:
+        for kind in ("manifest", "cursors", "runs"):
+            path = state_path(settings.bronze_dir, source, kind)
+            if path.exists():
+                statements.append(
+                    f"create or replace temp view bronze_{source}_{kind} as "
+                    f"select * from read_parquet({quote(str(path.resolve()))});"
+                )
+    return "\n".join(statements) + "\n"
+
+
+def table(con: duckdb.DuckDBPyConnection, sql: str, humanize: tuple[str, ...] = ()) -> list[str]:
+    """A query's result as aligned text lines (header, rule, rows); `(none)` when empty."""
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    rows = [
+        [show(value, name in humanize) for name, value in zip(names, row, strict=True)] for row in result.fetchall()
+    ]
+    if not rows:
+        return ["  (none)"]
+    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(names)]
+    lines = ["  " + "  ".join(name.ljust(w) for name, w in zip(names, widths, strict=True))]
+    lines.append("  " + "  ".join("-" * w for w in widths))
+    lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return lines
+
+
+def show(value: object, as_bytes: bool = False) -> str:
+    """One cell: sizes in KB/MB/GB, timestamps in UTC to the second, NULL as '-'."""
+    if value is None:
+        return "-"
+    if as_bytes and isinstance(value, int | float):
+        size = float(value)
+        for unit in ("B", "KB", "MB", "GB"):
+            if size < 1024 or unit == "GB":
+                return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            size /= 1024
+    if isinstance(value, dt.datetime):
+        moment = value.astimezone(dt.UTC) if value.tzinfo else value
+        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+    return str(value)

@@ -1,0 +1,27 @@
+-- one row per integrity finding, from every anomaly_* check
+-- config: materialized=view
+with final as (
+
+    select * from anomaly_issue_without_epic
+    union all by name
+    select * from anomaly_parent_not_found
+    union all by name
+    select * from anomaly_epic_not_found
+    union all by name
+    select * from anomaly_release_epic_mismatch
+    union all by name
+    select * from anomaly_done_without_release
+    union all by name
+    select * from anomaly_release_from_label
+    union all by name
+    select * from anomaly_unknown_release
+    union all by name
+    select * from anomaly_orphan_comment
+    union all by name
+    select * from anomaly_orphan_worklog
+    union all by name
+    select * from anomaly_truncated_embedded_list
+
+)
+
+select anomaly_type, severity, entity, entity_key, detail from final

@@ -1,0 +1,38 @@
+"""Shared helpers of the silver tests: settings on tmp paths, queries and table checksums."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Settings
+from pipelines.silver.warehouse import relations, table_checksum
+
+INTERNAL = ("_silver_files", "_silver_state")
+
+
+def settings_for(tmp_path: Path, jira_silver: dict | None = None, warehouse: str = "w.duckdb") -> Settings:
+    """Settings pointing at `tmp_path/bronze` and a warehouse file in `tmp_path`."""
+    return Settings(
+        config_dir=tmp_path,
+        bronze_dir=tmp_path / "bronze",
+        warehouse=tmp_path / warehouse,
+        sources={"jira": {"silver": jira_silver}} if jira_silver else {},
+        time={},
+        identity={},
+        ai_policy={},
+    )
+
+
+def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on the warehouse (read-only)."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def checksums(settings: Settings) -> dict[str, tuple[int, int]]:
+    """(rows, content hash) of every silver table and view."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        names = sorted(name for name in relations(con) if name not in INTERNAL)
+        return {name: table_checksum(con, name) for name in names}

@@ -1,0 +1,133 @@
+"""Bitbucket pull requests and commits, Jenkins builds: typed, de-duplicated, latest state wins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+
+from pipelines.silver import build_silver
+from tests.conftest import shared_path
+from tests.silver.bronze_files import Bronze
+from tests.silver.support import query, settings_for
+
+REPO = "acme/api"
+
+
+def pull_request(number: int, state: str, updated: str, title: str = "ABC-1 faster widgets") -> dict:
+    return {
+        "id": number,
+        "title": title,
+        "state": state,
+        "author": {"uuid": "{u1}", "account_id": "a1", "display_name": "Ann"},
+        "source": {"branch": {"name": "feature/ABC-1"}, "commit": {"hash": "aaa111"}},
+        "destination": {"branch": {"name": "main"}, "commit": {"hash": "bbb222"}, "repository": {"full_name": REPO}},
+        "merge_commit": {"hash": "ccc333"} if state == "MERGED" else None,
+        "comment_count": 2,
+        "task_count": 0,
+        "created_on": "2026-11-01T10:00:00.000000+00:00",
+        "updated_on": updated,
+    }
+
+
+def commit(sha: str, message: str) -> dict:
+    return {
+        "hash": sha,
+        "message": message,
+        "date": "2026-11-01T09:00:00+00:00",
+        "author": {"raw": "Ann <ann@example.com>", "user": {"uuid": "{u1}", "account_id": "a1"}},
+        "parents": [{"hash": "0" * 40}],
+        "repository": {"full_name": REPO},
+    }
+
+
+def build(number: int, result: str | None, building: bool) -> dict:
+    return {
+        "number": number,
+        "result": result,
+        "building": building,
+        "timestamp": 1_700_000_000_000,
+        "duration": 0 if building else 61_500,
+        "actions": [
+            {"causes": [{"shortDescription": "Started by user ann", "userId": "ann"}]},
+            {},
+            {"lastBuiltRevision": {"SHA1": "aaa111", "branch": [{"name": "refs/remotes/origin/main"}]}},
+        ],
+        "changeSets": [{"items": [{"commitId": "bbb"}, {"commitId": "aaa"}]}],
+    }
+
+
+def test_pull_requests_commits_and_builds(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    parent = {"repository": REPO}
+    bronze.write(
+        "bitbucket",
+        "pull_requests",
+        [pull_request(7, "OPEN", "2026-11-01T11:00:00+00:00")],
+        parents=parent,
+        ids=[f"{REPO}#7"],
+    )
+    bronze.write(
+        "bitbucket",
+        "pull_requests",
+        [pull_request(7, "MERGED", "2026-11-02T11:00:00+00:00")],
+        parents=parent,
+        ids=[f"{REPO}#7"],
+    )
+    bronze.write("bitbucket", "commits", [commit("aaa111", "ABC-1 first")], parents=parent, ids=[f"{REPO}#aaa111"])
+    bronze.write(
+        "bitbucket",
+        "pr_commits",
+        [commit("aaa111", "ABC-1 first"), commit("ddd444", "ABC-2 second")],
+        parents={"repository": REPO, "pull_request_id": 7},
+        ids=[f"{REPO}#aaa111", f"{REPO}#ddd444"],
+    )
+    bronze.write("jenkins", "builds", [build(12, None, True)], parents={"job": "folder/api"}, ids=["folder/api#12"])
+    bronze.write(
+        "jenkins", "builds", [build(12, "SUCCESS", False)], parents={"job": "folder/api"}, ids=["folder/api#12"]
+    )
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+
+    assert query(
+        settings,
+        "select pull_request_key, repository_full_name, pull_request_id, state, source_branch, merge_commit_hash, "
+        "updated_at from bitbucket_pull_requests",
+    ) == [(f"{REPO}#7", REPO, 7, "MERGED", "feature/ABC-1", "ccc333", dt.datetime(2026, 11, 2, 11, tzinfo=dt.UTC))]
+    assert query(settings, "select commit_hash, message from bitbucket_commits order by 1") == [
+        ("aaa111", "ABC-1 first"),
+        ("ddd444", "ABC-2 second"),
+    ]
+    assert query(
+        settings,
+        "select job_full_name, build_number, result, is_building, duration_seconds, revision_hash, "
+        "change_set_commit_hashes, causes, triggered_by_user_id from jenkins_builds",
+    ) == [("folder/api", 12, "SUCCESS", False, 61.5, "aaa111", ["aaa", "bbb"], ["Started by user ann"], "ann")]
+
+
+def test_real_bitbucket_and_jenkins_payloads_fit_the_shapes(tmp_path):
+    prs = orjson.loads(
+        shared_path("fixtures", "bitbucket", "atlassian-python-api_pullrequests_list.body.json").read_bytes()
+    )["values"]
+    commits = orjson.loads(
+        shared_path("fixtures", "bitbucket", "atlassian-python-api_pullrequest_1_commits.body.json").read_bytes()
+    )["values"]
+    builds = [
+        orjson.loads(shared_path("fixtures", "jenkins", name).read_bytes())
+        for name in (
+            "jenkins-rest_build-info-git-commit.json",
+            "conjur-authn-jenkins-spec_build_in_progress_result_null.body.json",
+        )
+    ]
+    bronze = Bronze(tmp_path / "bronze")
+    bronze.write("bitbucket", "pull_requests", prs, ids=[f"r#{pr['id']}" for pr in prs])
+    bronze.write("bitbucket", "commits", commits, ids=[c["hash"] for c in commits])
+    bronze.write("jenkins", "builds", builds, ids=[f"job#{b['number']}" for b in builds])
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+    assert query(settings, "select count(*) from bitbucket_pull_requests") == [(len(prs),)]
+    assert query(settings, "select count(*) from bitbucket_commits") == [(len(commits),)]
+    assert query(settings, "select build_number, result from jenkins_builds order by 1") == [
+        (10, "SUCCESS"),
+        (15, None),
+    ]
