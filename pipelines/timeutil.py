@@ -15,6 +15,10 @@ def to_utc_iso(value: str | dt.datetime | int | float | None) -> str | None:
     """Normalise an API timestamp (any offset, `+0000` or `Z`, or epoch ms) to `...%fZ` in UTC."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and len(value) >= 20 and value[10] == "T":
+        fast = _utc_fast_path(value)
+        if fast is not None:
+            return fast
     if isinstance(value, int | float):
         moment = dt.datetime.fromtimestamp(value / 1000.0, UTC)
     elif isinstance(value, dt.datetime):
@@ -22,6 +26,21 @@ def to_utc_iso(value: str | dt.datetime | int | float | None) -> str | None:
     else:
         moment = parse_iso(value)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _utc_fast_path(value: str) -> str | None:
+    """Already-UTC timestamps (`...+0000`, `...+00:00`, `...Z`) are re-spelled without datetime."""
+    for suffix in ("+0000", "+00:00", "Z"):
+        if value.endswith(suffix):
+            body = value[: -len(suffix)]
+            break
+    else:
+        return None
+    if len(body) == 19:
+        return body + ".000000Z"
+    if len(body) > 20 and body[19] == "." and body[20:].isdigit() and len(body) <= 26:
+        return body + "0" * (26 - len(body)) + "Z"
+    return None
 
 
 def parse_iso(value: str) -> dt.datetime:

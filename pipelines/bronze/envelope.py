@@ -24,25 +24,39 @@ def line_prefix(source: str, stream: str, ingested_at: str, run_id: str) -> byte
 
 
 def encode_lines(
-    prefix: bytes, records: list[dict], ids: list[Any], cursors: list[Any], parent: Any
+    prefix: bytes, records: list[dict], ids: list[Any], cursors: list[Any], parent: Any, parents: list | None = None
 ) -> tuple[bytes, int]:
-    """Encode a page as JSONL; return (bytes, number of UTF-8 repairs made)."""
+    """Encode a page as JSONL; return (bytes, number of UTF-8 repairs made).
+
+    `parent` goes in every line's `__parent`, unless `parents` gives one per record (a page that
+    gathers the children of many issues); each distinct parent object is serialised once.
+    """
     dumps = orjson.dumps
     repairs = 0
-    parent_json, parent_repairs = dumps_repaired(parent)
-    repairs += parent_repairs
-    tail_parent = b',"__parent":' + parent_json + b',"payload":'
+    tails: dict[int, bytes] = {}
+
+    def tail_for(value: Any) -> bytes:
+        nonlocal repairs
+        key = id(value)
+        if key not in tails:
+            parent_json, parent_repairs = dumps_repaired(value)
+            repairs += parent_repairs
+            tails[key] = b',"__parent":' + parent_json + b',"payload":'
+        return tails[key]
+
+    shared_tail = tail_for(parent) if parents is None else None
     out: list[bytes] = []
     append = out.append
-    for record, record_id, cursor in zip(records, ids, cursors, strict=True):
+    for index, (record, record_id, cursor) in enumerate(zip(records, ids, cursors, strict=True)):
+        tail = shared_tail or tail_for(parents[index])
         try:
-            append(prefix + dumps(record_id) + b',"__cursor":' + dumps(cursor) + tail_parent + dumps(record) + b"}\n")
+            append(prefix + dumps(record_id) + b',"__cursor":' + dumps(cursor) + tail + dumps(record) + b"}\n")
         except (TypeError, orjson.JSONEncodeError):
             id_json, n_id = dumps_repaired(record_id)
             cursor_json, n_cursor = dumps_repaired(cursor)
             payload_json, n_payload = dumps_repaired(record)
             repairs += n_id + n_cursor + n_payload
-            append(prefix + id_json + b',"__cursor":' + cursor_json + tail_parent + payload_json + b"}\n")
+            append(prefix + id_json + b',"__cursor":' + cursor_json + tail + payload_json + b"}\n")
     return b"".join(out), repairs
 
 

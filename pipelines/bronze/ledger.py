@@ -77,8 +77,11 @@ def read_rows(path: Path, schema: pa.Schema) -> list[dict]:
     try:
         return pq.read_table(path, schema=schema).to_pylist()
     except (OSError, pa.ArrowException) as exc:
-        raise DplError(ErrorClass.STORAGE, f"cannot read {path}: {exc}",
-                       advice="restore the ledger from backup or re-create it with `make verify`") from None
+        raise DplError(
+            ErrorClass.STORAGE,
+            f"cannot read {path}: {exc}",
+            advice="restore the ledger from backup or re-create it with `make verify`",
+        ) from None
 
 
 def write_rows(path: Path, rows: list[dict], schema: pa.Schema) -> None:
@@ -124,7 +127,9 @@ def read_cursors(bronze_dir: Path, source: str) -> dict[tuple[str, str], str]:
     return {(row["stream"], row["scope"]): row["cursor_value"] for row in rows}
 
 
-def upsert_cursors(bronze_dir: Path, source: str, run_id: str, updates: dict[tuple[str, str], tuple[str, object]]) -> int:
+def upsert_cursors(
+    bronze_dir: Path, source: str, run_id: str, updates: dict[tuple[str, str], tuple[str, object]]
+) -> int:
     """Upsert {(stream, scope): (cursor_field, value)}; a cursor never moves backwards.
 
     Call only once the files holding the records behind these values are in the manifest.
@@ -134,7 +139,7 @@ def upsert_cursors(bronze_dir: Path, source: str, run_id: str, updates: dict[tup
         return 0
     path = ledger_path(bronze_dir, source, "cursors")
     rows = {(r["stream"], r["scope"]): r for r in read_rows(path, CURSORS_SCHEMA)}
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     changed = 0
     for (stream, scope), (field, value) in updates.items():
         if value is None:

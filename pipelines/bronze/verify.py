@@ -28,7 +28,9 @@ class VerifyReport:
         return bool(self.missing or self.mismatched)
 
 
-def verify(bronze_dir: Path, sources: list[str] | None = None, quarantine: bool = False, deep: bool = True) -> VerifyReport:
+def verify(
+    bronze_dir: Path, sources: list[str] | None = None, quarantine: bool = False, deep: bool = True
+) -> VerifyReport:
     """Verify size, sha256 and row count of every manifest row; find (and optionally move) orphans."""
     root = Path(bronze_dir)
     report = VerifyReport()

@@ -93,7 +93,14 @@ class BronzeWriter:
         self.published: list[dict] = []
 
     def write_page(
-        self, stream: str, records: list[dict], ids: list, cursors: list, parent: Any = None, utf8_errors: int = 0
+        self,
+        stream: str,
+        records: list[dict],
+        ids: list,
+        cursors: list,
+        parent: Any = None,
+        utf8_errors: int = 0,
+        parents: list | None = None,
     ) -> int:
         """Append a page of records (with their ids and cursors) to the stream's open part.
 
@@ -104,7 +111,8 @@ class BronzeWriter:
             now = self.clock()
             part = self._part_for(stream, now)
             end = min(len(records), written + self.part_max_rows - part.rows)
-            self._append(part, now, records[written:end], ids[written:end], cursors[written:end], parent)
+            chunk_parents = parents[written:end] if parents is not None else None
+            self._append(part, now, records[written:end], ids[written:end], cursors[written:end], parent, chunk_parents)
             part.utf8_errors += utf8_errors if written == 0 else 0
             written = end
             if part.sink.size + part.raw_pending >= self.part_max_bytes:
@@ -115,9 +123,11 @@ class BronzeWriter:
                 self.publish(stream)
         return written
 
-    def _append(self, part: _Part, now: dt.datetime, records: list, ids: list, cursors: list, parent: Any) -> None:
+    def _append(
+        self, part: _Part, now: dt.datetime, records: list, ids: list, cursors: list, parent: Any, parents: list | None
+    ) -> None:
         prefix = line_prefix(self.source, part.stream, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), self.run_id)
-        data, repairs = encode_lines(prefix, records, ids, cursors, parent)
+        data, repairs = encode_lines(prefix, records, ids, cursors, parent, parents)
         try:
             part.compressor.write(data)
         except OSError as exc:
@@ -153,7 +163,7 @@ class BronzeWriter:
             "min_cursor": None if part.min_cursor is None else str(part.min_cursor),
             "max_cursor": None if part.max_cursor is None else str(part.max_cursor),
             "utf8_errors": part.utf8_errors,
-            "written_at": dt.datetime.now(dt.timezone.utc),
+            "written_at": dt.datetime.now(dt.UTC),
         }
         self.manifest.append(row)
         self.published.append(row)

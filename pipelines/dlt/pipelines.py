@@ -196,27 +196,30 @@ def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncCon
     counts = result.counts[page.stream]
     counts["fetched"] += len(page.records) + page.skipped
     counts["skipped"] += page.skipped
-    good, ids, cursors, rejected = [], [], [], []
+    good, ids, cursors, parents, rejected, rejected_parents = [], [], [], [], [], []
     cursor_of = spec.cursor_of
-    for record in page.records:
-        record_id = spec.id_of(record, page.parent) if isinstance(record, dict) else None
+    per_record = page.parents
+    for index, record in enumerate(page.records):
+        parent = per_record[index] if per_record is not None else page.parent
+        record_id = spec.id_of(record, parent) if isinstance(record, dict) else None
         if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
             rejected.append(record)
+            rejected_parents.append(parent)
             continue
         good.append(record)
         ids.append(record_id)
         cursors.append(cursor_of(record) if cursor_of else None)
+        parents.append(parent)
     utf8 = ctx.http.take_utf8_errors() if ctx.http else 0
-    written = writer.write_page(page.stream, good, ids, cursors, page.parent, utf8)
+    written = writer.write_page(
+        page.stream, good, ids, cursors, page.parent, utf8, parents if per_record is not None else None
+    )
     counts["written"] += written
     if rejected:
         counts["skipped"] += len(rejected)
-        reason = {
-            "stream": page.stream,
-            "reason": f"record without a usable id ({spec.primary_key})",
-            "parent": page.parent,
-        }
-        writer.write_page(REJECTED_STREAM, rejected, [None] * len(rejected), [None] * len(rejected), reason)
+        reason = f"record without a usable id ({spec.primary_key})"
+        reasons = [{"stream": page.stream, "reason": reason, "parent": p} for p in rejected_parents]
+        writer.write_page(REJECTED_STREAM, rejected, [None] * len(rejected), [None] * len(rejected), None, 0, reasons)
         log.warning(
             "%s/%s: %d record(s) without a usable id quarantined in %s",
             ctx.source,

@@ -38,7 +38,9 @@ class Page:
     """A page of records of one stream, exactly as the API returned them.
 
     `scope` is the cursor scope (project key, repo full name, job full name, or "*").
-    `parent` lands in every record's `__parent` (context the payload lacks).
+    `parent` lands in every record's `__parent` (context the payload lacks); `parents`, when set,
+    gives one parent per record instead (a page gathering the children of many issues: fewer,
+    bigger pages are cheaper to iterate and write).
     `checkpoint`, when set, is the cursor value to commit for (stream, scope) once this page
     is published; otherwise the runner commits the max `cursor_of` over published records.
     `fetched` counts records the API returned for this page that are not in `records`
@@ -51,6 +53,7 @@ class Page:
     parent: Any = None
     checkpoint: str | int | None = None
     skipped: int = 0
+    parents: list | None = None
 
 
 @dataclasses.dataclass
