@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact
+	schedule-gate ledgers-artifact units sync-due report
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -90,6 +90,15 @@ show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
 
 verify: bootstrap ## check bronze files against manifests (QUARANTINE=1 moves orphans aside)
 	$(CLI) verify $(source_flag) $(if $(filter 1 yes true,$(QUARANTINE)),--quarantine)
+
+units: bootstrap ## list every unit (source × stream): settings, last run, rows, next due, backoff (SOURCE=)
+	$(CLI) units $(source_flag)
+
+sync-due: bootstrap ## run only the units whose schedule is due (DRY=1 lists them)
+	$(CLI) sync-due $(if $(filter 1 yes true,$(DRY)),--dry-run)
+
+report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html, DAYS=)
+	$(CLI) report $(if $(OUT),--out $(OUT)) $(if $(DAYS),--days $(DAYS))
 
 shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
 	$(CLI) shell

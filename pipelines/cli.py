@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 
-from pipelines import ledger_views
+from pipelines import cli_ops, ledger_views
+from pipelines.alerts import notify_run
 from pipelines.config import Settings, load_settings
 from pipelines.display import human_bytes, table
 from pipelines.dlt.resources import available, get
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--cron", default="")
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
     ledgers.add_argument("--out", required=True)
+    cli_ops.register(sub)
     return parser
 
 
@@ -132,6 +134,7 @@ def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None
     started = time.monotonic()
     result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days)
     print(summary(result, time.monotonic() - started))
+    notify_run(settings, result)
     if result.error:
         print(f"error: {args.source}: {redact(result.error)}", file=sys.stderr)
         return result.error.exit_code
@@ -299,3 +302,4 @@ COMMANDS = {
     "schedule-gate": cmd_schedule_gate,
     "ledgers-artifact": cmd_ledgers_artifact,
 }
+COMMANDS.update(cli_ops.COMMANDS)

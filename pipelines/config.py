@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from pipelines.alerts.schema import ALERTS_DEFAULTS, ALERTS_SCHEMA
 from pipelines.dlt.resources import available, get
 from pipelines.errors import ConfigError
 from pipelines.secrets import load_dotenv_file, register_environment_secrets
@@ -134,6 +135,7 @@ class Settings:
     time: dict
     identity: dict
     ai_policy: dict
+    alerts: dict = dataclasses.field(default_factory=dict)
 
     def source(self, name: str) -> dict:
         return self.sources[name]
@@ -165,6 +167,7 @@ def load_settings(env: dict | None = None) -> Settings:
         time=load_yaml(config_dir / "time.yaml", TIME_SCHEMA, TIME_DEFAULTS),
         identity=load_yaml(config_dir / "identity.yaml", IDENTITY_SCHEMA, IDENTITY_DEFAULTS),
         ai_policy=load_yaml(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA, AI_POLICY_DEFAULTS),
+        alerts=load_yaml(config_dir / "alerts.yaml", ALERTS_SCHEMA, ALERTS_DEFAULTS),
     )
 
 

@@ -8,7 +8,7 @@ import shutil
 import zoneinfo
 from pathlib import Path
 
-LEDGERS = ("manifest", "cursors", "runs")
+LEDGERS = ("manifest", "cursors", "runs", "drift", "paths")
 
 
 def schedule_due(cron: str | None, now: dt.datetime, local_hour: int = 2, tz: str = "Europe/Berlin") -> bool:

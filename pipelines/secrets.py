@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MASK = "***"
 SECRET_VARS = (
@@ -84,3 +85,7 @@ def register_environment_secrets() -> None:
     }
     for var in SECRET_VARS:
         redact.add(os.environ.get(var), users.get(var))
+    webhook = os.environ.get("DPL_SLACK_WEBHOOK_URL")
+    if webhook:
+        # HTTP errors quote the URL's path without its host: the path is the secret part.
+        redact.add(urlsplit(webhook).path)

@@ -78,7 +78,10 @@ def test_pages_are_published_then_cursors_committed(run):
     assert read_cursors(run.settings.bronze_dir, "fake") == {("items", "A"): "2024-01-02T00:00:04.000000Z"}
     (audit,) = runs(run.settings)
     assert audit["status"] == "success" and audit["records_written"] == 5 and audit["files_published"] == 1
-    assert orjson.loads(audit["streams"]) == {"items": {"fetched": 5, "written": 5, "skipped": 0}}
+    assert orjson.loads(audit["streams"]) == {  # every selected stream is listed, zeros included
+        "items": {"fetched": 5, "written": 5, "skipped": 0},
+        "builds": {"fetched": 0, "written": 0, "skipped": 0},
+    }
 
 
 def test_failed_resource_keeps_its_pages_but_not_its_cursor(run):

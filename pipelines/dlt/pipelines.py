@@ -24,6 +24,7 @@ from pipelines.bronze.writer import BronzeWriter
 from pipelines.config import Settings
 from pipelines.dlt.http import HttpStats
 from pipelines.dlt.resources import available, get
+from pipelines.drift import PathCollector
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
@@ -119,11 +120,14 @@ def run_source(
         writer = BronzeWriter(
             bronze_dir, source, result.run_id, bronze["part_max_bytes"], bronze["part_max_rows"], bronze["zstd_level"]
         )
+        # Every selected stream shows in the audit row, with zeros when it had nothing new.
+        result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
         progress = Progress(source, result.stats, settings.time.get("progress_interval_s", 10))
+        drift = PathCollector()
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
             for resource in module.source(ctx).resources.values():
-                _run_resource(resource, module.STREAMS, writer, ctx, result, progress)
+                _run_resource(resource, module.STREAMS, writer, ctx, result, progress, drift)
         except BaseException as exc:
             result.error = classify(exc)
             if not isinstance(exc, Exception):
@@ -134,7 +138,16 @@ def run_source(
         finally:
             progress.close()
         _finish(writer, result, bronze_dir, ctx)
+        _commit_drift(drift, bronze_dir, result)
     return result
+
+
+def _commit_drift(drift: PathCollector, bronze_dir: Path, result: RunResult) -> None:
+    """Record new/vanished JSON paths; drift bookkeeping never fails a run."""
+    try:
+        drift.commit(bronze_dir, result.source, result.run_id, complete=result.status != "failed")
+    except Exception as exc:  # noqa: BLE001
+        log.warning("%s: schema drift not recorded: %s", result.source, redact(exc))
 
 
 def _run_resource(
@@ -144,6 +157,7 @@ def _run_resource(
     ctx: SyncContext,
     result: RunResult,
     progress: Progress,
+    drift: PathCollector,
 ) -> None:
     """Write every page of one resource, publish its parts, then commit its cursors."""
     pending: dict[tuple[str, str], tuple[str | None, object]] = {}
@@ -153,6 +167,7 @@ def _run_resource(
             raise DplError(ErrorClass.INTERNAL, f"resource {resource.name} yielded {type(page).__name__}, not a Page")
         spec = specs[page.stream]
         written, cursor = _write_page(page, spec, writer, ctx, result)
+        drift.observe(page.stream, page.records)
         touched.add(page.stream)
         key = (page.stream, page.scope)
         if page.checkpoint is not None:

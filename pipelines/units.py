@@ -1,0 +1,239 @@
+"""Units (source × stream): their settings, last run, failure backoff and when they are next due.
+
+Everything is derived from the ledgers, so there is no extra state to corrupt: a unit's runs are
+the rows of `runs.parquet` whose `streams` JSON names it (a row with an empty `streams` — a run
+that failed before its first page — counts for every stream of the source). Failed runs in a row
+with the same error class back the unit's schedule off exponentially (capped); any other outcome
+restores it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import orjson
+
+from pipelines.alerts.schema import alerts_config
+from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows
+from pipelines.dlt.resources import available, get
+from pipelines.drift import drift_label, latest_changes
+
+_EVERY = re.compile(r"^every (\d+) ?(m|min|minutes|h|hours)$")
+
+
+def parse_schedule(text: str) -> dt.timedelta | None:
+    """`every 30m` / `every 2 hours` → its interval; `manual` → None."""
+    if text == "manual":
+        return None
+    match = _EVERY.match(text)
+    if not match:
+        raise ValueError(f"schedule {text!r}: expected 'manual' or 'every N m|min|minutes|h|hours'")
+    number = int(match.group(1))
+    return dt.timedelta(hours=number) if match.group(2).startswith("h") else dt.timedelta(minutes=number)
+
+
+@dataclasses.dataclass
+class LastRun:
+    """The latest run that attempted a unit."""
+
+    run_id: str
+    status: str
+    mode: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    written: int | None  # records written for this stream (None: the run recorded no count for it)
+    error_class: str | None
+
+
+@dataclasses.dataclass
+class Unit:
+    """One stream of one source, with everything `units` shows and `sync-due` decides on."""
+
+    source: str
+    stream: str
+    enabled: bool
+    mode: str
+    primary_key: str | None
+    cursor_field: str | None
+    schedule: str  # as configured, or the default for the mode (see `schedule_default`)
+    schedule_default: bool
+    interval: dt.timedelta | None  # None = manual
+    configured: bool  # the source module exists and its base URL variable is set
+    reason: str = ""  # why it is not configured / not runnable
+    last: LastRun | None = None
+    rows_total: int = 0  # rows in the manifest
+    failures: int = 0  # failed runs in a row with the same error class
+    failure_class: str | None = None
+    backoff: float = 1.0  # multiplier applied to `interval`
+    next_due: dt.datetime | None = None  # None: never run (due now) or not schedulable
+    drift: str = ""  # last change of the stream's JSON paths: "+new −vanished date"
+
+    @property
+    def runnable(self) -> bool:
+        """Can `sync-due` run it at all (configured, enabled, scheduled)?"""
+        return self.configured and self.enabled and self.interval is not None
+
+    @property
+    def state(self) -> str:
+        """One word for humans: not-configured, disabled, manual, never-run, backoff, failing, ok, partial."""
+        if not self.configured:
+            return "not-configured"
+        if not self.enabled:
+            return "disabled"
+        if self.last is None:
+            return "never-run" if self.interval else "manual"
+        if self.failures and self.backoff > 1:
+            return "backoff"
+        if self.last.status == "failed":
+            return "failing"
+        return "ok" if self.last.status == "success" else self.last.status
+
+    def due(self, now: dt.datetime, grace: dt.timedelta = dt.timedelta(0)) -> bool:
+        """Is it runnable and due at `now` (within `grace`)?"""
+        return self.runnable and (self.next_due is None or self.next_due <= now + grace)
+
+
+def backoff_multiplier(failures: int, factor: float) -> float:
+    """1 for 0–1 failures in a row, then factor^(failures−1): 1, 2, 4, 8 … (capped by the caller)."""
+    return float(factor) ** max(0, failures - 1)
+
+
+def next_due_at(last_started: dt.datetime, interval: dt.timedelta, multiplier: float, cap: dt.timedelta):
+    """When a unit last attempted at `last_started` is due again: interval × multiplier, at most `cap`."""
+    wait = interval * multiplier if multiplier > 1 else interval
+    if multiplier > 1:
+        wait = min(wait, max(cap, interval))
+    return last_started + wait
+
+
+def select_due(units: list[Unit], now: dt.datetime, grace: dt.timedelta = dt.timedelta(0)) -> dict[str, list[str]]:
+    """{source: [streams due at `now`]} in source and stream order — what `sync-due` runs."""
+    plan: dict[str, list[str]] = {}
+    for unit in units:
+        if unit.due(now, grace):
+            plan.setdefault(unit.source, []).append(unit.stream)
+    return plan
+
+
+def _stream_counts(row: dict) -> dict:
+    try:
+        counts = orjson.loads(row.get("streams") or "{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return counts if isinstance(counts, dict) else {}
+
+
+def attempted_streams(row: dict) -> set[str] | None:
+    """Streams a runs.parquet row attempted; None when it names none (it counts for every enabled stream)."""
+    return set(_stream_counts(row)) or None
+
+
+def failure_streak(rows: list[dict]) -> tuple[int, str | None]:
+    """(failed runs at the end of `rows` in a row with the same error class, that class)."""
+    count, klass = 0, None
+    for row in reversed(rows):
+        if row["status"] != "failed" or (count and row["error_class"] != klass):
+            break
+        count, klass = count + 1, row["error_class"]
+    return count, klass
+
+
+def list_units(settings, env=None) -> list[Unit]:
+    """Every unit of every source module, plus bronze sources without a module (listed, not invented)."""
+    env = os.environ if env is None else env
+    policy = alerts_config(settings)["schedule"]
+    units: list[Unit] = []
+    names = available()
+    for source in names:
+        units += _source_units(settings, source, env, policy)
+    root = Path(settings.bronze_dir)
+    if root.is_dir():
+        for path in sorted(root.glob("*/runs.parquet")):
+            if path.parent.name not in names and not path.parent.name.startswith((".", "_")):
+                units += _orphan_units(settings, path.parent.name)
+    return units
+
+
+def _source_units(settings, source: str, env, policy: dict) -> list[Unit]:
+    module = get(source)
+    config = settings.source(source)
+    source_enabled = config.get("enabled", True)
+    configured = bool(env.get(module.BASE_URL_VAR))
+    reason = "" if configured else f"{module.BASE_URL_VAR} is not set"
+    runs, rows_total = _history(settings.bronze_dir, source)
+    changes = latest_changes(settings.bronze_dir, source)
+    units = []
+    for stream, spec in module.STREAMS.items():
+        stream_config = config.get("streams", {}).get(stream, {})
+        mode = str(stream_config.get("mode", "INCREMENTAL")).upper()
+        default = policy["default_full"] if mode == "FULL" else policy["default_incremental"]
+        schedule = stream_config.get("schedule") or default
+        enabled = bool(source_enabled and stream_config.get("enabled", True))
+        unit = Unit(
+            source=source,
+            stream=stream,
+            enabled=enabled,
+            mode=mode,
+            primary_key=stream_config.get("primary_key", spec.primary_key),
+            cursor_field=stream_config.get("cursor_field", spec.cursor_field),
+            schedule=schedule,
+            schedule_default="schedule" not in stream_config,
+            interval=parse_schedule(schedule),
+            configured=configured,
+            reason=reason if enabled else ("source disabled in sources.yaml" if not source_enabled else "disabled"),
+            rows_total=rows_total.get(stream, 0),
+            drift=drift_label(changes.get(stream)),
+        )
+        _apply_history(unit, runs, policy)
+        units.append(unit)
+    return units
+
+
+def _orphan_units(settings, source: str) -> list[Unit]:
+    runs, rows_total = _history(settings.bronze_dir, source)
+    streams = sorted({s for row in runs for s in (attempted_streams(row) or ())} | set(rows_total))
+    units = []
+    for stream in streams:
+        unit = Unit(source, stream, False, "?", None, None, "manual", False, None, False, "no source module")
+        unit.rows_total = rows_total.get(stream, 0)
+        _apply_history(unit, runs, None)
+        units.append(unit)
+    return units
+
+
+def _history(bronze_dir, source: str) -> tuple[list[dict], dict[str, int]]:
+    runs = read_rows(ledger_path(bronze_dir, source, "runs"), RUNS_SCHEMA)
+    runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
+    totals: dict[str, int] = {}
+    for row in read_rows(ledger_path(bronze_dir, source, "manifest"), MANIFEST_SCHEMA):
+        totals[row["stream"]] = totals.get(row["stream"], 0) + (row["rows"] or 0)
+    return runs, totals
+
+
+def _apply_history(unit: Unit, runs: list[dict], policy: dict | None) -> None:
+    mine = [
+        r for r in runs if unit.stream in ((names := attempted_streams(r)) or ()) or (names is None and unit.enabled)
+    ]
+    if not mine:
+        return
+    row = mine[-1]
+    counts = _stream_counts(row).get(unit.stream)
+    unit.last = LastRun(
+        row["run_id"],
+        row["status"],
+        row["mode"],
+        row["started_at"],
+        row["ended_at"],
+        counts.get("written") if counts else None,
+        row["error_class"],
+    )
+    unit.failures, unit.failure_class = failure_streak(mine)
+    if policy is None or unit.interval is None:
+        return
+    unit.backoff = backoff_multiplier(unit.failures, policy["backoff_factor"])
+    cap = dt.timedelta(minutes=policy["backoff_max_minutes"])
+    unit.next_due = next_due_at(row["started_at"], unit.interval, unit.backoff, cap)
