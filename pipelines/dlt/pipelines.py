@@ -24,8 +24,8 @@ from pipelines.bronze.writer import BronzeWriter
 from pipelines.config import Settings
 from pipelines.dlt.http import HttpStats
 from pipelines.dlt.resources import available, get
-from pipelines.drift import PathCollector
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
+from pipelines.drift import PathCollector
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.secrets import redact
@@ -146,7 +146,7 @@ def _commit_drift(drift: PathCollector, bronze_dir: Path, result: RunResult) -> 
     """Record new/vanished JSON paths; drift bookkeeping never fails a run."""
     try:
         drift.commit(bronze_dir, result.source, result.run_id, complete=result.status != "failed")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("%s: schema drift not recorded: %s", result.source, redact(exc))
 
 
