@@ -36,7 +36,7 @@ from pipelines.silver.warehouse import connect, relations
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
 create table if not exists _silver_files (
-    path varchar, source varchar, stream varchar, run_id varchar, rows bigint, sha256 varchar, merged_at timestamp
+    path varchar, source varchar, stream varchar, run_id varchar, rows bigint, sha256 varchar, merged_at timestamptz
 );
 create table if not exists _silver_state (key varchar, value varchar);
 """
@@ -47,7 +47,7 @@ def build_silver(settings, full: bool = False) -> dict:
     """Merge new bronze files into the silver tables (all files when `full`); {table: {rows, changed}}."""
     models = load_models()
     files = manifest_files(settings.bronze_dir)
-    config = jira.silver_config(settings.sources)
+    config = jira.silver_config(settings.sources, settings.config_dir / "sources.yaml")
     started = time.monotonic()
     with connect(settings.warehouse) as con:
         con.execute("set preserve_insertion_order = false")
@@ -55,32 +55,45 @@ def build_silver(settings, full: bool = False) -> dict:
         mapping = jira.resolve_custom_fields(config, jira.latest_fields(con, settings.bronze_dir, files))
         jira.define_custom_field_macros(con, mapping)
         state = dict(con.execute("select key, value from _silver_state").fetchall())
-        wanted = {f"model:{m.name}": m.checksum for m in models if m.materialized != "view"}
-        wanted["jira_custom_fields"] = jira.mapping_state(mapping)
-        wanted["payload_shapes"] = file_digest(SHAPES_FILE)
-        shapes = jira.with_custom_fields(load_shapes(), mapping)
+        wanted = desired_state(models, mapping)
         reason = "requested" if full else rebuild_reason(con, models, state, wanted)
+        merged = set() if reason else {row[0] for row in con.execute("select path from _silver_files").fetchall()}
+        batch = [f for f in files if f.path not in merged]
+        check_present(settings.bronze_dir, batch)
+        shapes = jira.with_custom_fields(load_shapes(), mapping)
+        run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
         con.execute("begin transaction")
         try:
-            merged = set() if reason else {row[0] for row in con.execute("select path from _silver_files").fetchall()}
-            batch = [f for f in files if f.path not in merged]
-            run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
             jira.write_config_tables(con, config)
-            summary = {}
-            for model in models:
-                result = run.model(model)
-                if result is not None:
-                    summary[model.name] = result
+            summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
-            committing = time.monotonic()
             con.execute("commit")
-            log.debug("silver: commit in %.2f s", time.monotonic() - committing)
         except BaseException:
             con.execute("rollback")
             raise
     mode = f"full ({reason})" if reason else "incremental"
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
+
+
+def desired_state(models: list[Model], mapping: dict) -> dict[str, str]:
+    """What the stored tables were built with; any difference from the last build forces a full one."""
+    wanted = {f"model:{m.name}": m.checksum for m in models if m.materialized != "view"}
+    wanted["jira_custom_fields"] = jira.mapping_state(mapping)
+    wanted["payload_shapes"] = file_digest(SHAPES_FILE)
+    return wanted
+
+
+def check_present(bronze_dir: Path, batch: list[BronzeFile]) -> None:
+    """Every manifest file to merge must exist (a missing one is a storage problem, not bad SQL)."""
+    missing = [f.path for f in batch if not (bronze_dir / f.path).exists()]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise DplError(
+            ErrorClass.STORAGE,
+            f"bronze file listed in the manifest is missing: {missing[0]}{more}",
+            advice="restore it from backup, or run `make verify` to see what the manifests and the disk disagree on",
+        )
 
 
 def rebuild_reason(con: duckdb.DuckDBPyConnection, models: list[Model], state: dict, wanted: dict) -> str | None:
@@ -113,7 +126,7 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[BronzeFile], full: bool, 
             }
         )
         con.register("_silver_batch_files", arrow)
-        con.execute("insert into _silver_files select *, now()::timestamp from _silver_batch_files")
+        con.execute("insert into _silver_files select *, now() from _silver_batch_files")
         con.unregister("_silver_batch_files")
     con.execute("delete from _silver_state")
     con.executemany("insert into _silver_state values (?, ?)", sorted(state.items()))
@@ -156,6 +169,7 @@ class Run:
         return result
 
     def merge(self, model: Model) -> dict:
+        """CTAS (full) or MERGE (incremental) of the model's de-duplicated batch."""
         if not self.full and not self.inputs(model) & self.new_streams:
             return {"rows": self.count(model.name), "changed": 0}
         self.bind(model)
@@ -175,6 +189,7 @@ class Run:
         return bool(self.con.execute(sql).fetchone()[0])
 
     def table(self, model: Model) -> dict:
+        """Rebuild the table when the set of its input files (or the cursors) changed."""
         signature = self.bind(model)
         self.signatures[f"inputs:{model.name}"] = signature
         if not self.full and self.state.get(f"inputs:{model.name}") == signature:
@@ -206,6 +221,7 @@ class Run:
         return digest.hexdigest()[:16]
 
     def paths(self, model: Model, source: str, stream: str) -> list[str]:
+        """The files of one stream the model reads in this build (`files=cursor_runs` applied)."""
         pool = self.files if model.materialized == "table" else self.batch
         chosen = [f for f in pool if f.source == source and f.stream == stream]
         if model.files == "cursor_runs":
@@ -214,6 +230,7 @@ class Run:
         return [f.path for f in chosen]
 
     def count(self, name: str) -> int:
+        """Rows of a table."""
         return int(self.con.execute(f"select count(*) from {name}").fetchone()[0])
 
 

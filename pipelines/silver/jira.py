@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.config import validate
 from pipelines.errors import ConfigError
 from pipelines.silver.bronze import BronzeFile, read_json_sql
 
@@ -45,7 +46,7 @@ SILVER_SCHEMA = {
             "additionalProperties": False,
             "properties": dict.fromkeys(CUSTOM_FIELDS, _NAMES),
         },
-        "release_label_patterns": _NAMES,
+        "release_label_patterns": _NAMES,  # checked by label_pattern(): `(?<name>...)` is not Python syntax
         "issue_types": {
             "type": "object",
             "additionalProperties": False,
@@ -57,15 +58,18 @@ FIELD_ID = re.compile(r"customfield_\d+")
 MAX_GROUP = 9
 
 
-def silver_config(sources: dict) -> dict:
-    """`jira.silver` of sources.yaml over the defaults (each listed key replaces its default)."""
+def silver_config(sources: dict, where: Path = Path("config/sources.yaml")) -> dict:
+    """`jira.silver` of sources.yaml, validated, over the defaults (each listed key replaces its default)."""
     config = copy.deepcopy(SILVER_DEFAULTS)
     given = (sources.get("jira") or {}).get("silver") or {}
+    validate(given, SILVER_SCHEMA, Path(f"{where} (jira.silver)"))
     for key, value in given.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
             config[key].update(value)
         else:
             config[key] = value
+    for pattern in config["release_label_patterns"]:
+        label_pattern(pattern)
     return config
 
 
@@ -124,6 +128,14 @@ def with_custom_fields(shapes: dict, mapping: dict[str, list[str]]) -> dict:
 def write_config_tables(con: duckdb.DuckDBPyConnection, config: dict) -> None:
     """(Re)write `_silver_jira_release_label_patterns` and `_silver_jira_issue_type_categories`."""
     patterns = [(order, *label_pattern(text)) for order, text in enumerate(config["release_label_patterns"], 1)]
+    for _, pattern, _ in patterns:  # DuckDB uses RE2, stricter than Python (no look-arounds, no backreferences)
+        try:
+            con.execute("select regexp_matches('', ?)", [pattern])
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            raise ConfigError(
+                f"jira.silver.release_label_patterns: {pattern!r} is not RE2 syntax ({message})"
+            ) from None
     con.execute(
         "create or replace table _silver_jira_release_label_patterns "
         "(pattern_order integer, pattern varchar, version_group integer)"

@@ -41,6 +41,8 @@ class IssueRenderer:
         self.versions = {v.id: _version_ref(api, v) for vs in world.project_versions for v in vs}
         self.nulls = {f"customfield_{spec[0]}": None for spec in world.custom_fields}
         self.item_kinds = self._item_kinds()
+        self.resolution = {"self": base + catalog.RESOLUTION["self_path"],
+                           **{k: v for k, v in catalog.RESOLUTION.items() if k != "self_path"}}  # fmt: skip
         self.kinds = [(f"customfield_{spec[0]}", spec[2]) for spec in world.custom_fields if spec[2] != "null"]
 
     # -- small pieces -----------------------------------------------------------------------

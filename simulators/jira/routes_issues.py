@@ -151,6 +151,16 @@ def register(router: Router, world) -> None:
         expand = set((request.arg("expand") or "").split(","))
         return render_issue(renderer(world, request), issue, names if mode == "some" else None, expand)
 
+    register_issue_pages(router, world)
+
+    from simulators.jira.routes_bulk import register as register_bulk
+
+    register_bulk(router, world)
+
+
+def register_issue_pages(router: Router, world) -> None:
+    """/issue/{id}/comment (100 a page), /worklog (5000 a page) and /changelog (100 a page)."""
+
     @router.route("GET", API + r"/issue/(?P<issue>[^/]+)/comment")
     def comments(request: Request):
         issue = lookup(world, request.match["issue"])
@@ -201,7 +211,3 @@ def register(router: Router, world) -> None:
         if not out["isLast"]:
             out["nextPage"] = f"{here}?startAt={start + size}&maxResults={size}"
         return out
-
-    from simulators.jira.routes_bulk import register as register_bulk
-
-    register_bulk(router, world)

@@ -65,25 +65,14 @@ def version_payload(api: str, v) -> dict:
 
 
 def register(router: Router, world) -> None:
-    """Add the catalog routes for `world` to `router`."""
+    """Add the catalog, project and Agile routes for `world` to `router`."""
+    register_projects(router, world)
+    register_catalogs(router, world)
+    register_agile(router, world)
 
-    @router.route("GET", API + r"/myself")
-    def myself(request: Request):
-        api = f"{request.base_url}{API}"
-        return {
-            "self": f"{api}/user?accountId={DEMO_USER['account']}",
-            "accountId": DEMO_USER["account"],
-            "accountType": "atlassian",
-            "emailAddress": DEMO_USER["email"],
-            "avatarUrls": {},
-            "displayName": DEMO_USER["name"],
-            "active": True,
-            "timeZone": world.scale["user_timezone"],
-            "locale": "en_US",
-            "groups": {"size": 1, "items": []},
-            "applicationRoles": {"size": 1, "items": []},
-            "expand": "groups,applicationRoles",
-        }
+
+def register_projects(router: Router, world) -> None:
+    """/project/search (paged), /project, and each project's versions (unpaged and paged)."""
 
     def project_payload(request: Request, project, expand: set[str]) -> dict:
         r = renderer(world, request)
@@ -146,6 +135,28 @@ def register(router: Router, world) -> None:
         items = [version_payload(api, v) for v in world.project_versions[project.index]]
         return paged(items, start, size, f"{api}/project/{project.key}/version?")
 
+
+def register_catalogs(router: Router, world) -> None:
+    """/myself, /field, /issuetype, /status, /priority and /user/bulk."""
+
+    @router.route("GET", API + r"/myself")
+    def myself(request: Request):
+        api = f"{request.base_url}{API}"
+        return {
+            "self": f"{api}/user?accountId={DEMO_USER['account']}",
+            "accountId": DEMO_USER["account"],
+            "accountType": "atlassian",
+            "emailAddress": DEMO_USER["email"],
+            "avatarUrls": {},
+            "displayName": DEMO_USER["name"],
+            "active": True,
+            "timeZone": world.scale["user_timezone"],
+            "locale": "en_US",
+            "groups": {"size": 1, "items": []},
+            "applicationRoles": {"size": 1, "items": []},
+            "expand": "groups,applicationRoles",
+        }
+
     @router.route("GET", API + r"/field")
     def fields(request: Request):
         return field_catalog(world, renderer(world, request).api)
@@ -177,8 +188,6 @@ def register(router: Router, world) -> None:
         found = [r.user(index[a]) for a in wanted if a in index]
         full = [{**u, "locale": "en_US", "expand": "groups,applicationRoles"} for u in found]
         return paged(full, start, size, f"{r.api}/user/bulk?")
-
-    register_agile(router, world)
 
 
 def register_agile(router: Router, world) -> None:

@@ -23,7 +23,8 @@ final as (
             || coalesce(worklogs.issue_key, worklogs.issue_id::varchar, '?') || ', which is not in the warehouse'
             as detail
     from worklogs
-    where not exists (select 1 from issues where issues.issue_id = worklogs.issue_id)
+    where not worklogs.is_deleted
+        and not exists (select 1 from issues where issues.issue_id = worklogs.issue_id)
 
 )
 

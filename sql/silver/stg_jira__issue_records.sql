@@ -31,10 +31,12 @@ final as (
         payload.fields.parent.key as parent_issue_key,
         payload.fields.parent.fields.issuetype.hierarchyLevel as parent_hierarchy_level,
         payload.fields.parent.fields.issuetype.name as parent_issue_type,
-        -- a string key on Cloud; some sites return an object with a key
-        coalesce(
-            jira_cf_epic_link(payload.fields) ->> 'key', jira_cf_epic_link(payload.fields) ->> '$'
-        ) as epic_link_issue_key,
+        -- the Epic Link field holds a key; some sites return an object with a key
+        case
+            when starts_with(jira_cf_epic_link(payload.fields)::varchar, '{')
+                then jira_cf_epic_link(payload.fields) ->> 'key'
+            else trim(jira_cf_epic_link(payload.fields)::varchar, '"')
+        end as epic_link_issue_key,
         coalesce(payload.fields.labels, []) as labels,
         coalesce(list_transform(payload.fields.components, c -> c.name), []) as components,
         coalesce(
@@ -45,15 +47,16 @@ final as (
         ) as fix_versions,
         -- Cloud returns sprint objects; Server returns strings like "...Sprint@1f[id=5,rapidViewId=2,...]"
         coalesce(
-            case json_type(jira_cf_sprint(payload.fields) -> '$[0]')
-                when 'OBJECT' then (jira_cf_sprint(payload.fields) ->> '$[*].id')::bigint[]
-                when 'VARCHAR' then list_transform(
+            case left(jira_cf_sprint(payload.fields)::varchar, 2)
+                when '[{' then (jira_cf_sprint(payload.fields) ->> '$[*].id')::bigint[]
+                when '["' then list_transform(
                     regexp_extract_all(jira_cf_sprint(payload.fields)::varchar, '[\[,]id=(\d+)', 1), s -> s::bigint
                 )
             end,
             []
         ) as sprint_ids,
-        try_cast(jira_cf_story_points(payload.fields) ->> '$' as double) as story_points,
+        -- a JSON number, or a number in a string on some sites
+        try_cast(trim(jira_cf_story_points(payload.fields)::varchar, '"') as double) as story_points,
         payload.fields.timeoriginalestimate as original_estimate_seconds,
         payload.fields.timeestimate as remaining_estimate_seconds,
         payload.fields.timespent as time_spent_seconds,

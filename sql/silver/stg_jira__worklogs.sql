@@ -1,4 +1,4 @@
--- one row per jira worklog: its latest version (by updated, then ingestion time)
+-- one row per jira worklog: its latest version (by updated, then ingestion time), deletions not applied
 -- config: materialized=merge unique_key=worklog_id version=updated_at,_ingested_at
 -- Worklogs come embedded in issues (fields.worklog, possibly truncated) and from the worklogs stream.
 with embedded as (

@@ -45,7 +45,9 @@ def by_stream(pages) -> dict[str, list[tuple[dict, object, str]]]:
     """stream -> [(record, parent, scope)]."""
     out = collections.defaultdict(list)
     for page in pages:
-        out[page.stream].extend((record, page.parent, page.scope) for record in page.records)
+        parents = page.parents if page.parents is not None else [page.parent] * len(page.records)
+        pairs = zip(page.records, parents, strict=True)
+        out[page.stream].extend((record, parent, page.scope) for record, parent in pairs)
     return out
 
 

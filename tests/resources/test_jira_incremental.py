@@ -17,6 +17,7 @@ from pipelines.dlt.resources import jira
 from pipelines.dlt.resources.jira.sweeps import census_due
 from pipelines.dlt.streams import INCREMENTAL
 from pipelines.errors import DplError, ErrorClass
+from pipelines.timeutil import parse_iso
 from simulators.jira import env_for
 from simulators.jira.evolve import update_issue
 from simulators.jira.issue_payload import render_issue
@@ -27,10 +28,11 @@ from tests.resources.test_jira import by_stream, canon, committed_cursors, make_
 PER_ISSUE = re.compile(r"^/rest/api/3/issue/(\d+)/(comment|worklog|changelog)$")
 
 
-def full_then_incremental(server, change) -> tuple:
-    """Full sync, `change(world)`, then an incremental run from the committed cursors."""
+def full_then_incremental(server, change, cursors: dict | None = None) -> tuple:
+    """Full sync, `change(world)`, then an incremental run from the committed cursors (left in `cursors`)."""
     first = sync(make_ctx(server))
-    cursors = committed_cursors(first)
+    cursors = {} if cursors is None else cursors
+    cursors.update(committed_cursors(first))
     clock = server.world.now
     with server.world.lock:
         change(server.world)
@@ -77,23 +79,30 @@ def test_incremental_run_captures_every_update_and_reads_only_what_changed(start
 def test_updates_of_long_issues_read_only_what_the_window_needs(start_sim):
     server = start_sim("jira", scale={"issues": 300})
 
+    touched = {}
+
     def touch_long_issues(world):
         world.now += 15 * 60_000
         for attr, length in (("histories", 250), ("comments", 150)):
-            issue = next(i for i in world.live_issues() if len(getattr(i, attr)) == length)
-            update_issue(world, issue, world.now - 10 * 60_000)
+            touched[attr] = next(i for i in world.live_issues() if len(getattr(i, attr)) == length)
+            update_issue(world, touched[attr], world.now - 10 * 60_000)
         world.version += 1
 
-    clock, _, pages = full_then_incremental(server, touch_long_issues)
-    world, got = server.world, by_stream(pages)
+    cursors = {}
+    _, _, pages = full_then_incremental(server, touch_long_issues, cursors)
+    got = by_stream(pages)
     paths = collections.Counter(q["path"] for q in server.requests())
     assert "/rest/api/3/changelog/bulkfetch" not in paths  # the 40 embedded histories reach back far enough
-    long_history = next(i for i in world.live_issues() if len(i.histories) == 251)
+    long_history = touched["histories"]
     newest = {rec["id"] for rec, parent, _ in got["issue_changelogs"] if parent["issue_id"] == str(long_history.id)}
     assert str(long_history.histories[-1].id) in newest and len(newest) == 40
-    long_comments = next(i for i in world.live_issues() if len(i.comments) >= 150 and i.updated > clock)
+    long_comments = touched["comments"]
     assert paths[f"/rest/api/3/issue/{long_comments.id}/comment"] == 2  # 130+ after the 20 embedded
-    assert sum(1 for p in paths if PER_ISSUE.match(p)) <= 2
+    window = {key[1]: value for key, value in cursors.items() if key[0] == "issues"}
+    for path in filter(PER_ISSUE.match, paths):  # only issues inside a project's window (cursor - 60 min)
+        issue = server.world.issues[int(PER_ISSUE.match(path).group(1))]
+        start = parse_iso(window[server.world.projects[issue.project].key]).timestamp() * 1000 - 3_600_000
+        assert issue.updated >= start, path
 
 
 def test_forbidden_project_is_skipped_with_a_gap(start_sim):

@@ -8,6 +8,7 @@ import orjson
 
 from pipelines.silver import build_silver
 from tests.conftest import shared_path
+from tests.silver import jira_records as jr
 from tests.silver.bronze_files import Bronze
 from tests.silver.support import query, settings_for
 
@@ -86,6 +87,7 @@ def test_pull_requests_commits_and_builds(tmp_path):
     bronze.write(
         "jenkins", "builds", [build(12, "SUCCESS", False)], parents={"job": "folder/api"}, ids=["folder/api#12"]
     )
+    bronze.write("jira", "issues", [jr.issue(1, "ABC-1"), jr.issue(2, "ABC-2")])
     settings = settings_for(tmp_path)
     build_silver(settings)
 
@@ -103,6 +105,23 @@ def test_pull_requests_commits_and_builds(tmp_path):
         "select job_full_name, build_number, result, is_building, duration_seconds, revision_hash, "
         "change_set_commit_hashes, causes, triggered_by_user_id from jenkins_builds",
     ) == [("folder/api", 12, "SUCCESS", False, 61.5, "aaa111", ["aaa", "bbb"], ["Started by user ann"], "ann")]
+
+
+def test_links_between_issues_pull_requests_commits_and_builds(tmp_path):
+    test_pull_requests_commits_and_builds(tmp_path)
+    settings = settings_for(tmp_path)
+    assert query(settings, "select issue_key, pull_request_key, found_in from issue_pull_requests") == [
+        ("ABC-1", f"{REPO}#7", ["branch", "title"])
+    ]
+    assert query(settings, "select issue_key, commit_hash from issue_commits order by 1") == [
+        ("ABC-1", "aaa111"),
+        ("ABC-2", "ddd444"),
+    ]
+    assert query(settings, "select commit_hash, build_key, found_in from commit_builds order by 1") == [
+        ("aaa", "folder/api#12", ["change_set"]),
+        ("aaa111", "folder/api#12", ["revision"]),
+        ("bbb", "folder/api#12", ["change_set"]),
+    ]
 
 
 def test_real_bitbucket_and_jenkins_payloads_fit_the_shapes(tmp_path):

@@ -176,3 +176,45 @@ def test_real_jira_payloads_fit_the_shapes(tmp_path):
     ]
     assert query(settings, "select count(*) from jira_issue_field_changes") == [(items,)]
     assert query(settings, "select count(*) from jira_issues where is_subtask and parent_issue_key is null") == [(0,)]
+
+
+def test_deleted_worklogs_are_flagged_and_links_oriented(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    bronze.write("jira", "issues", [jr.issue(1, "ABC-1", worklogs=[jr.worklog(30, 1), jr.worklog(31, 1)])])
+    bronze.write(
+        "jira", "worklog_deletions", [{"worklogId": 31, "updatedTime": 1_764_000_000_000, "properties": []}], ids=["31"]
+    )
+    blocks = {"id": "10", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
+    bronze.write(
+        "jira",
+        "issue_links",
+        [{"id": "700", "type": blocks, "outwardIssue": {"id": "2", "key": "ABC-2"}}],
+        parents={"issue_id": "1", "issue_key": "ABC-1"},
+    )
+    bronze.write(
+        "jira",
+        "issue_links",
+        [{"id": "700", "type": blocks, "inwardIssue": {"id": "1", "key": "ABC-1"}}],
+        parents={"issue_id": "2", "issue_key": "ABC-2"},
+    )
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+    assert query(settings, "select worklog_id, is_deleted from jira_worklogs order by 1") == [(30, False), (31, True)]
+    assert query(settings, "select from_issue_key, outward_description, to_issue_key from jira_issue_links") == [
+        ("ABC-1", "blocks", "ABC-2")
+    ]
+
+
+@pytest.mark.parametrize(
+    "silver, message",
+    [
+        ({"custom_fields": {"storypoints": ["Story Points"]}}, "unknown key 'storypoints'"),
+        ({"release_label_patterns": ["release-.*"]}, "needs a capturing group"),
+        ({"release_label_patterns": ["^rel-(?=x)(.+)$"]}, "not RE2 syntax"),
+    ],
+)
+def test_bad_silver_config_is_one_clear_error(tmp_path, silver, message):
+    from pipelines.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        build_silver(settings_for(tmp_path, jira_silver=silver))

@@ -234,3 +234,12 @@ def test_a_missing_table_triggers_a_full_rebuild(tmp_path):
         con.execute("drop table jira_comments")
     build_silver(settings)
     assert checksums(settings) == before
+
+
+def test_a_manifest_file_missing_on_disk_is_a_storage_error(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    path = bronze.write("jira", "issues", [jr.issue(1, "ABC-1")])
+    (tmp_path / "bronze" / path).unlink()
+    with pytest.raises(DplError) as caught:
+        build_silver(settings_for(tmp_path))
+    assert caught.value.error_class == ErrorClass.STORAGE and path in str(caught.value)

@@ -20,7 +20,7 @@ from math import ceil
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
-from pipelines.dlt.resources.jira.run import JiraOffsetPaginator, JiraRun, batches
+from pipelines.dlt.resources.jira.run import JiraOffsetPaginator, JiraRun, batches, merge_pages
 from pipelines.dlt.streams import Page
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import parse_iso, to_epoch_ms
@@ -151,14 +151,18 @@ class Children:
         for chunk in batches(list(ids), conf.PAGE["worklog_list"]):
             for worklog in self.client.post_json(conf.WORKLOG_LIST, {"ids": chunk}):
                 found.setdefault(str(worklog.get("issueId")), []).append(worklog)
+        pages, short = [], []
         for issue_id, info in self.worklogs.items():
             records = [w for w in found.get(issue_id, []) if w["id"] not in info["have"]]
             info["have"].update(w["id"] for w in records)
             if records:
                 self.run.note_authors(records)
-                yield Page("worklogs", records, info["project"], info["parent"])
+                pages.append(Page("worklogs", records, info["project"], info["parent"]))
             if info["since"] is None and len(info["have"]) < info["total"]:  # a full read came up short
-                yield from self.issue_worklogs(issue_id)
+                short.append(issue_id)
+        yield from merge_pages(pages)
+        for issue_id in short:
+            yield from self.issue_worklogs(issue_id)
 
     def issue_worklogs(self, issue_id: str) -> Iterator[Page]:
         info = self.worklogs[issue_id]
@@ -196,12 +200,14 @@ class Children:
         for page in self.client.paginate(
             conf.CHANGELOG_BULK, method="POST", json=body, paginator=paginator, data_selector="issueChangeLogs"
         ):
+            pages = []
             for entry in page:
                 known = self.changelogs.get(str(entry.get("issueId")))
                 histories = entry.get("changeHistories") or []
                 if known and histories:
                     self.run.note_authors(histories)
-                    yield Page("issue_changelogs", histories, known[0], known[1])
+                    pages.append(Page("issue_changelogs", histories, known[0], known[1]))
+            yield from merge_pages(pages)
 
     def issue_changelog(self, issue_id: str) -> Iterator[Page]:
         key, parent = self.changelogs[issue_id]

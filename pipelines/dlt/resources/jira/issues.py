@@ -17,7 +17,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.children import Children
-from pipelines.dlt.resources.jira.run import JiraRun, issue_parent
+from pipelines.dlt.resources.jira.run import JiraRun, issue_parent, merge_pages
 from pipelines.dlt.streams import Page, SyncContext
 from pipelines.errors import DplError
 from pipelines.timeutil import to_epoch_ms, to_utc_iso
@@ -117,17 +117,19 @@ def issue_page(
     checkpoints: Checkpoints,
     wanted: set[str],
 ) -> Iterator[Page]:
-    """Child pages of one search page, then the issues page itself (so its checkpoint covers them)."""
+    """Child pages of one search page (one per stream), then the issues page (its checkpoint covers them)."""
+    pages = []
     for issue in issues:
         run.note_issue(issue)
         parent, fields = issue_parent(issue), issue.get("fields") or {}
         if "issue_links" in wanted and fields.get("issuelinks"):
-            yield Page("issue_links", fields["issuelinks"], key, parent)
+            pages.append(Page("issue_links", fields["issuelinks"], key, parent))
         if "attachments" in wanted and fields.get("attachment"):
-            yield Page("attachments", fields["attachment"], key, parent)
-        pages, waiting = children.embedded(issue, key, parent, since)
-        yield from pages
+            pages.append(Page("attachments", fields["attachment"], key, parent))
+        more, waiting = children.embedded(issue, key, parent, since)
+        pages += more
         checkpoints.see(key, _utc(fields.get("updated")), waiting)
+    yield from merge_pages(pages)
     if "issues" in wanted and issues:
         yield Page("issues", issues, key, checkpoint=checkpoints.value(key))
 

@@ -9,7 +9,7 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
-from pipelines.dlt.streams import SyncContext
+from pipelines.dlt.streams import Page, SyncContext
 from pipelines.errors import DplError, ErrorClass
 
 
@@ -44,6 +44,18 @@ def batches(items: list, size: int) -> Iterator[list]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def merge_pages(pages: list[Page]) -> list[Page]:
+    """One page per (stream, scope), with a parent per record: fewer, bigger pages to write."""
+    merged: dict[tuple[str, str], Page] = {}
+    for page in pages:
+        target = merged.get((page.stream, page.scope))
+        if target is None:
+            target = merged[(page.stream, page.scope)] = Page(page.stream, [], page.scope, parents=[])
+        target.records.extend(page.records)
+        target.parents.extend(page.parents if page.parents is not None else [page.parent] * len(page.records))
+    return list(merged.values())
 
 
 def issue_parent(issue: dict) -> dict:
