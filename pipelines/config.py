@@ -159,7 +159,7 @@ def load_settings(env: dict | None = None) -> Settings:
         module = get(name)
         sources_defaults[name] = module.DEFAULTS
         sources_schema["properties"][name] = module.CONFIG_SCHEMA
-    return Settings(
+    settings = Settings(
         config_dir=config_dir,
         bronze_dir=Path(env.get("DPL_BRONZE_DIR") or "bronze"),
         warehouse=Path(env.get("DPL_WAREHOUSE") or "warehouse/lakehouse.duckdb"),
@@ -169,6 +169,11 @@ def load_settings(env: dict | None = None) -> Settings:
         ai_policy=load_yaml(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA, AI_POLICY_DEFAULTS),
         alerts=load_yaml(config_dir / "alerts.yaml", ALERTS_SCHEMA, ALERTS_DEFAULTS),
     )
+    if "jira" in settings.sources:
+        from pipelines.silver.jira import silver_config  # the `jira.silver` section: validated here, at start
+
+        silver_config(settings.sources, config_dir / "sources.yaml")
+    return settings
 
 
 def load_yaml(path: Path, schema: dict, defaults: dict) -> dict:

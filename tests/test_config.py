@@ -68,6 +68,16 @@ def test_shipped_config_is_valid(config_dir, capsys):
             "identity.yaml: jira_key_aliases.OLD: 'lower' does not match",
         ),
         ("sources.yaml", "http: [1, 2\n", "sources.yaml:2:1: invalid YAML"),
+        (
+            "sources.yaml",
+            "jira:\n  silver:\n    custom_fields:\n      story_points: 5\n",
+            "sources.yaml (jira.silver): custom_fields.story_points: expected array, got int 5",
+        ),
+        (
+            "sources.yaml",
+            "jira:\n  streams:\n    issues:\n      mode: SOMETIMES\n",
+            "sources.yaml: jira.streams.issues.mode: expected one of FULL, INCREMENTAL, got 'SOMETIMES'",
+        ),
         ("time.yaml", "- just\n- a list\n", "time.yaml: (top level): expected object, got list"),
     ],
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.dlt.resources import SOURCE_NAMES
+from pipelines.drift import format_summary
 from pipelines.silver.bronze import manifest_files, quote, read_json_sql, state_path
 from pipelines.silver.warehouse import connect, relations
 
@@ -43,6 +44,9 @@ def stats(settings, source: str | None = None, stream: str | None = None) -> str
     )
     for name in sources:
         lines += source_ledgers(con, settings.bronze_dir, name, stream)
+        drift = format_summary(settings.bronze_dir, name, stream)
+        if drift:
+            lines += ["", drift]
     return "\n".join(lines)
 
 
