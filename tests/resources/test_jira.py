@@ -182,7 +182,10 @@ def test_issue_pages_carry_safe_checkpoints(full_run):
 
 
 def test_config_section_matches_the_defaults():
+    from pipelines.silver.jira import SILVER_DEFAULTS
+
     section = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))["jira"]
+    assert section.pop("silver") == SILVER_DEFAULTS  # silver's own section, documented alongside
     assert section == jira.DEFAULTS
 
 
