@@ -44,12 +44,9 @@ def test_errors_are_one_line_and_writes_are_refused(synced):
 
 
 def test_a_writer_holding_the_warehouse_gives_a_clear_locked_error(synced):
+    code = f"import duckdb,time; c=duckdb.connect({str(synced.warehouse)!r}); print('held', flush=True); time.sleep(30)"
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(synced.warehouse)!r}); print('held', flush=True); time.sleep(30)",
-        ],
+        [sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         text=True,
     )
