@@ -16,14 +16,18 @@ BIN = Path(sys.executable).parent
 
 
 def test_workflows_pass_the_github_workflow_schema():
-    result = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_workflows_pass_zizmor():
-    result = subprocess.run([BIN / "zizmor", "--offline", "--no-progress", REPO / ".github" / "workflows"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [BIN / "zizmor", "--offline", "--no-progress", REPO / ".github" / "workflows"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -35,8 +39,11 @@ def test_steps_call_make_only(workflow):
             if "run" in step:
                 assert step["run"].startswith("make "), step["run"]
             else:
-                assert step["uses"].split("@")[0] in {"actions/checkout", "actions/setup-python",
-                                                      "actions/upload-artifact"}
+                assert step["uses"].split("@")[0] in {
+                    "actions/checkout",
+                    "actions/setup-python",
+                    "actions/upload-artifact",
+                }
 
 
 def test_sync_workflow_triggers_and_inputs():
