@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report
+	schedule-gate ledgers-artifact units sync-due report dora
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ sync-due: bootstrap ## run only the units whose schedule is due (DRY=1 lists the
 
 report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html, DAYS=)
 	$(CLI) report $(if $(OUT),--out $(OUT)) $(if $(DAYS),--days $(DAYS))
+
+dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
+	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
 
 shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
 	$(CLI) shell

@@ -1,4 +1,4 @@
-"""Operations commands: `units`, `sync-due`, `report`.
+"""Operations commands: `units`, `sync-due`, `report`, `dora`.
 
 Merged into the CLI by `pipelines/cli.py`: `cli_ops.register(sub)` in `build_parser()` and
 `COMMANDS.update(cli_ops.COMMANDS)`. Kept free of module-level imports of `pipelines.cli`.
@@ -24,7 +24,7 @@ NO_RUN_CODES = {0, 3}  # ok, or LOCKED: another run of the source is still going
 
 
 def register(sub) -> None:
-    """Add the `units`, `sync-due` and `report` sub-commands to the CLI's subparsers."""
+    """Add the `units`, `sync-due`, `report` and `dora` sub-commands to the CLI's subparsers."""
     units = sub.add_parser("units", help="list every source × stream: settings, last run, backoff, next due")
     units.add_argument("--source")
     units.add_argument("--json", action="store_true", help="one JSON object per unit")
@@ -35,6 +35,8 @@ def register(sub) -> None:
     report = sub.add_parser("report", help="write the self-contained HTML report (runs, volumes, freshness, drift)")
     report.add_argument("--out", default="reports/latest.html")
     report.add_argument("--days", type=int, default=30, help="days of volume history in the charts")
+    dora = sub.add_parser("dora", help="print the DORA metrics of the last weeks (production deployments)")
+    dora.add_argument("--weeks", type=int, help="weeks to show (default: dora_weeks in config/delivery.yaml, 12)")
 
 
 def unit_rows(units, now: dt.datetime) -> list[dict]:
@@ -178,4 +180,22 @@ def cmd_report(settings, args) -> int:
     return 0
 
 
-COMMANDS = {"units": cmd_units, "sync-due": cmd_sync_due, "report": cmd_report}
+def cmd_dora(settings, args) -> int:
+    """Print the DORA metrics of the last weeks, one row per week, and the window as a whole."""
+    from pipelines.report.dora import read_dora, summary_line, text_rows
+    from pipelines.silver.delivery import delivery_config
+
+    weeks = args.weeks or delivery_config(settings)["dora_weeks"]
+    if weeks <= 0:
+        raise ConfigError(f"--weeks {weeks}: expected a positive number of weeks")
+    dora = read_dora(settings.warehouse, weeks)
+    if dora.note:
+        print(f"dora: {dora.note}", file=sys.stderr)
+        return 1
+    print("DORA metrics, production deployments (weeks from Monday, UTC; config/delivery.yaml)")
+    print(table(text_rows(dora), list(text_rows(dora)[0])))
+    print(summary_line(dora))
+    return 0
+
+
+COMMANDS = {"units": cmd_units, "sync-due": cmd_sync_due, "report": cmd_report, "dora": cmd_dora}

@@ -136,6 +136,7 @@ class Settings:
     identity: dict
     ai_policy: dict
     alerts: dict = dataclasses.field(default_factory=dict)
+    delivery: dict = dataclasses.field(default_factory=dict)
 
     def source(self, name: str) -> dict:
         return self.sources[name]
@@ -143,6 +144,8 @@ class Settings:
 
 def load_settings(env: dict | None = None) -> Settings:
     """Read .env, validate every config file and register secrets for redaction."""
+    from pipelines.silver.delivery import DELIVERY_DEFAULTS, DELIVERY_SCHEMA  # not at the top: silver imports config
+
     load_dotenv_file(Path(".env"))
     env = os.environ if env is None else env
     register_environment_secrets()
@@ -168,6 +171,7 @@ def load_settings(env: dict | None = None) -> Settings:
         identity=load_yaml(config_dir / "identity.yaml", IDENTITY_SCHEMA, IDENTITY_DEFAULTS),
         ai_policy=load_yaml(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA, AI_POLICY_DEFAULTS),
         alerts=load_yaml(config_dir / "alerts.yaml", ALERTS_SCHEMA, ALERTS_DEFAULTS),
+        delivery=load_yaml(config_dir / "delivery.yaml", DELIVERY_SCHEMA, DELIVERY_DEFAULTS),
     )
     if "jira" in settings.sources:
         from pipelines.silver.jira import silver_config  # the `jira.silver` section: validated here, at start

@@ -8,6 +8,7 @@ or a row count, and when the UTC date changes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -117,7 +118,11 @@ class BronzeWriter:
             written = end
             if part.sink.size + part.raw_pending >= self.part_max_bytes:
                 # zstd buffers output: flush a block only when the limit may be near, then measure.
-                part.compressor.flush(zstandard.FLUSH_BLOCK)
+                try:
+                    part.compressor.flush(zstandard.FLUSH_BLOCK)
+                except OSError as exc:
+                    self._drop(part)
+                    raise DplError(ErrorClass.STORAGE, f"cannot write {part.tmp}: {exc.strerror or exc}") from None
                 part.raw_pending = 0
             if part.sink.size >= self.part_max_bytes or part.rows >= self.part_max_rows:
                 self.publish(stream)
@@ -131,6 +136,7 @@ class BronzeWriter:
         try:
             part.compressor.write(data)
         except OSError as exc:
+            self._drop(part)  # part of the page may be in it: it must never be published
             raise DplError(ErrorClass.STORAGE, f"cannot write {part.tmp}: {exc.strerror or exc}") from None
         part.rows += len(records)
         part.raw_pending += len(data)
@@ -150,6 +156,7 @@ class BronzeWriter:
             os.replace(part.tmp, part.final)
             fsync_dir(part.final.parent)
         except OSError as exc:
+            self._drop(part)
             raise DplError(ErrorClass.STORAGE, f"cannot publish {part.final}: {exc.strerror or exc}") from None
         row = {
             "path": part.final.relative_to(self.root).as_posix(),
@@ -177,13 +184,17 @@ class BronzeWriter:
 
     def discard(self) -> None:
         """Drop open parts without publishing (their `.tmp` files are removed)."""
-        for part in self.parts.values():
-            try:
-                part.handle.close()
-                part.tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
-        self.parts.clear()
+        for part in list(self.parts.values()):
+            self._drop(part)
+
+    def _drop(self, part: _Part) -> None:
+        """Forget a part that will not be published and remove its `.tmp` file (best effort)."""
+        if self.parts.get(part.stream) is part:
+            del self.parts[part.stream]
+        with contextlib.suppress(OSError, ValueError):
+            part.handle.close()
+        with contextlib.suppress(OSError):
+            part.tmp.unlink(missing_ok=True)
 
     def _part_for(self, stream: str, now: dt.datetime) -> _Part:
         day = now.strftime("%Y/%m/%d")

@@ -4,15 +4,20 @@
 `Retry-After` (0 is taken as 1 s); 5xx, network errors and unparseable bodies are retried with
 exponential backoff and jitter, bounded by attempts and elapsed time; `X-RateLimit-*` headers slow
 calls down before the limit is hit. Anything else becomes a classified `DplError` at once.
-Bodies are parsed once, with orjson, invalid UTF-8 repaired and counted.
+Bodies are parsed once, with orjson, invalid UTF-8 repaired and counted. `ApiClient.paginate`
+requests the next page in a background thread while the caller works on the current one.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
 import json
 import logging
+import queue
 import random
+import re
 import threading
 import time
 from urllib.parse import urlsplit
@@ -118,6 +123,8 @@ class ApiSession(requests.Session):
         _check_status(response, where)
         if response.content:
             _parse_json_once(response, where, self.stats)
+        else:
+            response.json = _no_json(response, where)
         return response
 
     # -- retry policy ---------------------------------------------------------------------
@@ -185,9 +192,10 @@ class ApiClient(RESTClient):
         headers=None,
         **kwargs,
     ):
-        return super().paginate(
+        pages = super().paginate(
             path, method, params, json, auth, paginator, data_selector, hooks or {"response": []}, headers, **kwargs
         )
+        return _prefetched(_checked_pages(pages, f"{method} {path}", data_selector or self.data_selector))
 
     def get_json(self, path: str, params: dict | None = None):
         """GET one JSON document."""
@@ -307,6 +315,118 @@ def _seconds_until(value: str | None) -> float | None:
     return max(number - time.time(), 0.0) if number > 1e9 else max(number, 0.0)
 
 
+_END = object()
+
+
+def _prefetched(pages):
+    """The pages in order, each next one fetched in a background thread while the caller works on this one.
+
+    HTTP latency (and parsing) then overlaps with the caller's processing instead of adding to it. One
+    page at most is read ahead, so a caller that stops early may have caused one extra call. An error
+    is raised to the caller where it happened in the sequence. `page.paginator` is a copy taken when
+    the page arrived: the live paginator has moved on to the next page by the time the caller looks.
+    """
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    wanted = threading.Semaphore(0)
+    stopped = threading.Event()
+
+    def fetch() -> None:
+        while wanted.acquire() and not stopped.is_set():
+            try:
+                page = next(pages)
+            except StopIteration:
+                results.put((_END, None))
+                return
+            except BaseException as exc:  # raised again in the caller's thread
+                results.put((exc, None))
+                return
+            page.paginator = copy.copy(page.paginator)
+            results.put((None, page))
+
+    worker = None
+    try:
+        while True:
+            if worker is None:
+                worker = threading.Thread(target=fetch, name="dpl-prefetch", daemon=True)
+                worker.start()
+                wanted.release()
+            problem, page = results.get()
+            if problem is _END:
+                return
+            if problem is not None:
+                raise problem
+            wanted.release()  # the next page, while the caller works on this one
+            yield page
+    finally:
+        stopped.set()
+        wanted.release()
+
+
+MAX_EMPTY_PAGES = 20  # consecutive empty pages that still announce a next page
+
+
+def _checked_pages(pages, where: str, data_selector):
+    """The pages, unless an answer has an unexpected shape or pagination goes round in circles.
+
+    A body without the list the selector names (dlt would read it as "no records"), a page request
+    sent twice, the same records served twice, or a long run of empty pages that keep announcing a
+    next one end the iteration with a BAD_PAYLOAD error instead of losing data or looping forever.
+    """
+    requests_seen: set[tuple] = set()
+    pages_seen: set[bytes] = set()
+    empty = 0
+    for page in pages:
+        shape = _shape_problem(page.response.json(), data_selector)
+        if shape:
+            raise DplError(
+                ErrorClass.BAD_PAYLOAD, f"{page.response.status_code} from {where}: {shape}", transient=False
+            )
+        request = page.response.request
+        key = (request.method, request.url, request.body)
+        if key in requests_seen:
+            raise _loop(where, "its next-page link or token leads back to a page already read")
+        requests_seen.add(key)
+        empty = 0 if page else empty + 1
+        if empty > MAX_EMPTY_PAGES:
+            raise _loop(where, f"{empty} empty pages in a row, each announcing a next page")
+        if page:
+            try:
+                digest = hashlib.sha1(orjson.dumps(list(page))).digest()
+            except (TypeError, orjson.JSONEncodeError):
+                digest = hashlib.sha1(repr(list(page)).encode("utf-8", "replace")).digest()
+            if digest in pages_seen:
+                raise _loop(where, "it served the same records again for another page")
+            pages_seen.add(digest)
+        yield page
+
+
+_SIMPLE_SELECTOR = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def _shape_problem(body, data_selector) -> str | None:
+    """What is wrong with a body whose records should be the list at `data_selector` (a dotted key)."""
+    if not isinstance(data_selector, str) or not _SIMPLE_SELECTOR.fullmatch(data_selector):
+        return None
+    for key in data_selector.split("."):
+        if not isinstance(body, dict):
+            return f"expected a JSON object with {data_selector!r}, got a JSON {type(body).__name__}"
+        if key not in body:
+            return f"the answer has no {data_selector!r} list"
+        body = body[key]
+    if body is not None and not isinstance(body, list):
+        return f"{data_selector!r} is a JSON {type(body).__name__}, not a list"
+    return None
+
+
+def _loop(where: str, why: str) -> DplError:
+    return DplError(
+        ErrorClass.BAD_PAYLOAD,
+        f"pagination of {where} loops: {why}",
+        transient=False,
+        advice="the API's paging is inconsistent: run again later; if it persists, report it to the vendor",
+    )
+
+
 # 19+ digits in a row somewhere: maybe an integer orjson would turn into a float. Rare, so a cheap
 # C-speed scan (digits → "0", the rest → " ") gates the exact, slower stdlib parse; a long digit
 # run inside a string only costs that slower parse.
@@ -329,10 +449,25 @@ def _parse_json_once(response: requests.Response, where: str, stats: HttpStats) 
             stats.add(utf8_errors=text.count("\ufffd") - content.count("\ufffd".encode()))
         try:
             data = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise DplError(
+                ErrorClass.BAD_PAYLOAD,
+                f"{response.status_code} from {where} is JSON nested too deeply",
+                transient=False,
+            ) from None
         except ValueError:
             kind = "an HTML page" if "<html" in text[:500].lower() else "not valid JSON"
             raise DplError(ErrorClass.BAD_PAYLOAD, f"{response.status_code} from {where} was {kind}") from None
     response.json = lambda **_: data  # dlt's paginators and selectors call .json() repeatedly
+
+
+def _no_json(response: requests.Response, where: str):
+    """`response.json` for an empty body: asking it for JSON is a BAD_PAYLOAD error, not a JSONDecodeError."""
+
+    def refuse(**_):
+        raise DplError(ErrorClass.BAD_PAYLOAD, f"{response.status_code} from {where} has an empty body, not JSON")
+
+    return refuse
 
 
 def _reject_constant(name: str):

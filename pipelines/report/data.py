@@ -13,7 +13,9 @@ from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA, RUNS_SCHEMA
 from pipelines.dlt.resources import available
 from pipelines.drift import read_drift
 from pipelines.errors import DplError
+from pipelines.report.dora import Dora, read_dora
 from pipelines.secrets import redact
+from pipelines.silver.delivery import delivery_config
 from pipelines.silver.warehouse import connect
 from pipelines.timeutil import parse_iso
 from pipelines.units import Unit, list_units
@@ -48,6 +50,7 @@ class ReportData:
     units: list[Unit]
     anomalies: list[dict]  # anomaly_type, severity, findings
     anomalies_note: str  # why there are none to show ('' when read fine)
+    dora: Dora | None = None  # the last weeks of DORA metrics (gold `dora_weekly`)
 
 
 def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) -> ReportData:
@@ -63,7 +66,8 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
         )
     sources = [_source(root, name, days, now, tz) for name in names]
     anomalies, note = read_anomalies(Path(settings.warehouse))
-    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note)
+    dora = read_dora(Path(settings.warehouse), delivery_config(settings)["dora_weeks"])
+    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora)
 
 
 def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceData:

@@ -11,6 +11,7 @@ from string import Template
 from pipelines.display import human_bytes
 from pipelines.report.charts import color_of, hbars, run_bars, stacked_bars
 from pipelines.report.data import ReportData, SourceData
+from pipelines.report.dora import section as dora_section
 from pipelines.secrets import redact
 
 TEMPLATE = Path(__file__).with_name("template.html")
@@ -23,9 +24,11 @@ def render(data: ReportData) -> str:
     tz = zoneinfo.ZoneInfo(data.timezone)
     when = lambda value: _time(value, tz)  # noqa: E731
     nav = "".join(f'<a href="#src-{escape(s.name)}">{escape(s.name)}</a>' for s in data.sources)
-    nav += '<a href="#units">units</a><a href="#anomalies">anomalies</a>'
+    nav += '<a href="#units">units</a><a href="#dora">DORA</a><a href="#anomalies">anomalies</a>'
     parts = [_summary(data, when), _units(data, when)]
     parts += [_source(source, when) for source in data.sources]
+    if data.dora is not None:
+        parts.append(dora_section(data.dora))
     parts.append(_anomalies(data))
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title="Data Platform Light — sync report",

@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.errors import DplError, ErrorClass
-from pipelines.silver import jira
+from pipelines.silver import delivery, jira
 from pipelines.silver.bronze import (
     SHAPES_FILE,
     BronzeFile,
@@ -65,6 +65,7 @@ def build_silver(settings, full: bool = False) -> dict:
         con.execute("begin transaction")
         try:
             jira.write_config_tables(con, config)
+            delivery.write_config_tables(con, settings)
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")

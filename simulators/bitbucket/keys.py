@@ -4,7 +4,8 @@ Both worlds draw from the same seed, so a Jenkins build can point at a commit th
 Bitbucket world, and PR titles, branches and commit messages carry Jira keys (`DPL-12`) that the
 Jira simulator's default world resolves: its first projects are DPL, WEB and OPS with about 140, 70
 and 45 issues, and keys are drawn well below that. Some texts deliberately carry no key, a number
-that does not exist, a typo'd project or an unknown one, as real teams do.
+that does not exist, a typo'd project or an unknown one, as real teams do; some branches spell the
+key in lowercase.
 """
 
 from __future__ import annotations

@@ -127,6 +127,7 @@ class BitbucketWorld(World):
         pr_id = len(repo.prs) + 1
         slug = keys.slugify(text)
         branch = f"feature/{key}-{slug}" if key and rng.random() < 0.8 else f"feature/{slug}"
+        branch = branch.lower() if pr_id % 5 == 0 else branch  # some teams write keys in lowercase
         branch = f"{branch}-{pr_id}" if branch in repo.branches else branch
         repo.branches[branch] = repo.branches["main"]
         commits = [self._commit_on(repo, rng, branch, t - 3600 * (n + 1)) for n in reversed(range(rng.randint(1, 4)))]

@@ -10,6 +10,7 @@ FOLDER = "com.cloudbees.hudson.plugins.folder.Folder"
 MULTIBRANCH = "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
 RESULTS = ("SUCCESS", "FAILURE", "UNSTABLE", "ABORTED")
 RESULT_WEIGHTS = (75, 12, 8, 5)
+DEPLOY_RESULT_WEIGHTS = (86, 6, 3, 5)  # deployments fail less often than builds
 
 
 @dataclasses.dataclass
@@ -40,7 +41,7 @@ class Job:
     children: list[Job] = dataclasses.field(default_factory=list)
     forbidden: bool = False
     vanished: bool = False
-    kind: str = "scm"  # scm | timer | deploy | branch
+    kind: str = "scm"  # scm | timer | deploy | rollback | branch
 
     @property
     def name(self) -> str:

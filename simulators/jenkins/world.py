@@ -3,6 +3,9 @@
 Builds point at commits of the Bitbucket world built from the same seed (a private mirror of it,
 advanced in step with this world), so `lastBuiltRevision.SHA1` and change-set `commitId`s exist in
 the Bitbucket simulator started with the same seed and advanced the same number of steps.
+Change sets list every commit new since the job's previous build (`git log prev..head`, so the commits of
+merged pull requests too). `deploy-prod` deploys the API service a few times a week; `deploy-prod-rollback`
+redeploys the previous version a couple of hours after some of those deployments.
 Traps: a job with more than 100 builds (and builds deleted by retention), a running build that
 finishes on `advance()`, an older build still running behind a finished newer one, a job without
 builds, freestyle `changeSet` vs pipeline `changeSets`, branch jobs named `feature%2F...`;
@@ -11,6 +14,7 @@ optionally (scale) a folder the user may not read (403) and a listed job that is
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -18,7 +22,17 @@ from simulators.bitbucket import keys
 from simulators.bitbucket.model import Repo
 from simulators.bitbucket.world import BitbucketWorld
 from simulators.common import World
-from simulators.jenkins.model import FOLDER, FREESTYLE, MULTIBRANCH, PIPELINE, RESULT_WEIGHTS, RESULTS, Build, Job
+from simulators.jenkins.model import (
+    DEPLOY_RESULT_WEIGHTS,
+    FOLDER,
+    FREESTYLE,
+    MULTIBRANCH,
+    PIPELINE,
+    RESULT_WEIGHTS,
+    RESULTS,
+    Build,
+    Job,
+)
 
 DEFAULT_SCALE = {
     "jobs": 2,  # extra freestyle jobs under tools/
@@ -75,8 +89,8 @@ class JenkinsWorld(World):
                 for i in range(int(self.scale["jobs"]))
             ],
         )
-        deploy = self._job("deploy-prod", FREESTYLE[0], api, "main", max(n // 2, 1), kind="deploy")
-        self.root = [deploy, platform, apps, tools]
+        deploy = self._job("deploy-prod", FREESTYLE[0], api, "main", max(2 * n, 1), kind="deploy")
+        self.root = [deploy, self._rollbacks(deploy), platform, apps, tools]
         if self.scale["forbidden_folder"]:
             self.root.append(
                 Job(
@@ -123,9 +137,28 @@ class JenkinsWorld(World):
         for number in range(1, count + 1):
             when = start + (end - start) * number / (count + 1)
             upto = [c for c in chain if c.date <= when] or chain[:1]
-            changes = [c.hash for c in upto if previous is None or c.date > previous.date][-20:]
+            changes = self._changes(repo, upto[-1].hash, previous.hash if previous else None)
             job.builds.insert(0, self._build(job, number, when, upto[-1], changes, rng))
             previous = upto[-1]
+        return job
+
+    def _changes(self, slug: str, head: str, since: str | None) -> list[str]:
+        """Commits reachable from `head` but not from `since` (the last 20, oldest first): a git change set."""
+        log = self.git.repo(slug).log([head], [since] if since else [])
+        return [c.hash for c in reversed(log[:20])]
+
+    def _rollbacks(self, deploy: Job) -> Job:
+        """A job redeploying the previous version 1-3 hours after about one in seven successful deployments."""
+        job = Job("deploy-prod-rollback", FREESTYLE[0], deploy.repo, "main", kind="rollback")
+        rng = random.Random(f"{self.seed}:{job.full_name}")
+        finished = [b for b in reversed(deploy.builds) if b.result == "SUCCESS"]
+        for previous, bad in itertools.pairwise(finished[:-1]):
+            if rng.random() < 1 / 7:
+                when = (bad.timestamp + bad.duration) / 1000 + rng.uniform(3600, 3 * 3600)
+                commit = self.git.repo(deploy.repo).commits[previous.sha]
+                build = self._build(job, len(job.builds) + 1, when, commit, [], rng)
+                build.result, build.params = "SUCCESS", [p for p in previous.params if p["name"] != "DRY_RUN"]
+                job.builds.insert(0, build)
         return job
 
     def _build(self, job: Job, number: int, when: float, commit, changes: list[str], rng: random.Random) -> Build:
@@ -134,7 +167,7 @@ class JenkinsWorld(World):
             number,
             int(when * 1000),
             rng.randint(20_000, 900_000),
-            rng.choices(RESULTS, RESULT_WEIGHTS)[0],
+            rng.choices(RESULTS, DEPLOY_RESULT_WEIGHTS if job.kind == "deploy" else RESULT_WEIGHTS)[0],
             commit.hash,
             changes,
             self._cause(job, number, rng),
@@ -156,6 +189,14 @@ class JenkinsWorld(World):
             return {
                 "_class": "jenkins.branch.BranchEventCause",
                 "shortDescription": f"Push event to branch {job.branch}",
+            }
+        if job.kind == "rollback":
+            user = rng.choice(self.users)
+            return {
+                "_class": "hudson.model.Cause$UserIdCause",
+                "shortDescription": f"Started by user {user}",
+                "userId": user.split()[0].lower(),
+                "userName": user,
             }
         if job.kind == "deploy":
             upstream = f"platform/services/{job.repo}-build"
@@ -230,7 +271,12 @@ class JenkinsWorld(World):
             started = [
                 j
                 for j in self.jobs()
-                if j.repo == slug and j.branch == "main" and not j.is_folder and not j.vanished and j.builds
+                if j.repo == slug
+                and j.branch == "main"
+                and j.kind != "rollback"
+                and not j.is_folder
+                and not j.vanished
+                and j.builds
             ]
             started += [j for j in self.jobs() if j.kind in ("timer", "deploy") and j not in started]
             for index, job in enumerate(started):
@@ -241,8 +287,7 @@ class JenkinsWorld(World):
     def _rebuild(self, job: Job, rng: random.Random, running: bool) -> None:
         chain = self.chain(job.repo, job.branch)
         last = job.builds[0]
-        known = {c.hash for c in chain if c.date <= self.git.repo(job.repo).commits[last.sha].date}
-        changes = [c.hash for c in chain if c.hash not in known][-20:]
+        changes = self._changes(job.repo, chain[-1].hash, last.sha)
         build = self._build(job, last.number + 1, self.git.now - 120, chain[-1], changes, rng)
         if running:
             build.building, build.result, build.duration = True, None, 0

@@ -14,9 +14,10 @@ ISSUE_TYPES = (
     ("10002", "Task", "Task", "A small, distinct piece of work.", False, 0, 10318),
     ("10003", "Sub-task", "Sub-task", "A small piece of work that's part of a larger task.", True, -1, 10316),
     ("10004", "Bug", "Bug", "问题或错误。", False, 0, 10303),
+    ("10005", "Incident", "Incident", "A production outage or degradation.", False, 0, 10304),
 )
-EPIC, STORY, TASK, SUBTASK, BUG = range(5)
-TYPE_WEIGHTS = (0.05, 0.40, 0.20, 0.15, 0.20)
+EPIC, STORY, TASK, SUBTASK, BUG, INCIDENT = range(6)
+TYPE_WEIGHTS = (0.05, 0.40, 0.20, 0.15, 0.20, 0.0)  # incidents are made apart (world._make_incidents)
 
 # (id, name, description, category index into STATUS_CATEGORIES)
 STATUSES = (

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import random
 from zoneinfo import ZoneInfo
 
 from simulators.common import World
 from simulators.jira import catalog
-from simulators.jira.model import DAY, Board, Issue, Link, Project, Sprint, User, Version
+from simulators.jira.model import DAY, MINUTE, Board, History, Issue, Link, Project, Sprint, User, Version
 from simulators.jira.past import fill_history, plan
 
 DEFAULT_SCALE = {
@@ -37,6 +38,7 @@ DEFAULT_SCALE = {
     "updates_per_step": 4,
     "new_issues_per_step": 1,
     "deletes_per_step": 0.25,
+    "incidents": 6,  # of `issues`: resolved Incidents in the last 60 days (OPS), at most one per 50 issues
 }
 
 
@@ -62,6 +64,7 @@ class JiraWorld(World):
         self._make_boards()
         self._make_issues()
         self._make_links()
+        self._make_incidents()
 
     def next_id(self, kind: str) -> int:
         """The next id of a kind of entity (issues, comments, worklogs, histories, links...)."""
@@ -146,7 +149,7 @@ class JiraWorld(World):
 
     def _make_issues(self) -> None:
         rng, scale = self.rng, self.scale
-        total = int(scale["issues"])
+        total = int(scale["issues"]) - self.incident_count()
         start = self.now - int(scale["span_days"]) * DAY
         span = self.now - 2 * DAY - start
         weights = list(itertools.accumulate(1.0 / (p + 1) for p in range(len(self.projects))))
@@ -224,6 +227,45 @@ class JiraWorld(World):
         for index in range(1, len(ids)):
             if rng.random() < 0.1:
                 self.link(ids[index], ids[rng.randrange(index)], rng.randrange(len(catalog.LINK_TYPES)))
+
+    def incident_count(self) -> int:
+        """How many of the `issues` are incidents (at most one per 50 issues)."""
+        return min(int(self.scale["incidents"]), int(self.scale["issues"]) // 50)
+
+    def _make_incidents(self) -> None:
+        """Incidents opened in the last 60 days and resolved (To Do → In Progress → In Review → Done) within hours."""
+        rng = random.Random(f"{self.seed}:incidents")
+        project = next((p.index for p in self.projects if p.key == "OPS"), 0)
+        for _ in range(self.incident_count()):
+            created = self.now - rng.randrange(DAY, 60 * DAY)
+            reporter = rng.choice(self.participants)
+            issue = Issue(
+                self.next_id("issue"),
+                f"{self.projects[project].key}-{next(self.seq[project])}",
+                project,
+                catalog.INCIDENT,
+                created,
+                created,
+                reporter,
+                reporter,
+                reporter,
+                0,
+                rng.choice((0, 1)),
+                rng.getrandbits(30),
+                rng.getrandbits(20),
+                rng.getrandbits(20),
+                created,
+            )
+            at = created
+            for old, new in ((0, 1), (1, 2), (2, 3)):
+                at += rng.randrange(10 * MINUTE, 3 * 60 * MINUTE)
+                items = (("status", old, new),) + ((("resolution", None, 1),) if new == 3 else ())
+                issue.histories.append(History(self.next_id("history"), reporter, at, items))
+            issue.status, issue.status_changed, issue.resolved, issue.updated = 3, at, at, at
+            self.issues[issue.id] = issue
+            self.by_key[issue.key] = issue
+            self.project_issues[project].append(issue.id)
+        self.version += 1
 
     def link(self, a: int, b: int, kind: int) -> None:
         """Link issue a (outward) to issue b (inward); both payloads show the same link id."""

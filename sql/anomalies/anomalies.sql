@@ -21,6 +21,16 @@ with final as (
     select * from anomaly_orphan_worklog
     union all by name
     select * from anomaly_truncated_embedded_list
+    union all by name
+    select * from anomaly_pull_request_without_issue_key
+    union all by name
+    select * from anomaly_merged_pull_request_issue_not_done
+    union all by name
+    select * from anomaly_deployment_without_issue
+    union all by name
+    select * from anomaly_unknown_issue_key
+    union all by name
+    select * from anomaly_unmatched_identity
 
 )
 

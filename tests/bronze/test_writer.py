@@ -77,13 +77,15 @@ def test_crash_between_write_and_rename_leaves_no_manifest_row(tmp_path, monkeyp
     writer = BronzeWriter(tmp_path, "jira", "R1")
     write(writer, "issues", records(5))
 
+    class Crash(BaseException):
+        """The process dies here: no handler runs (a real crash; tests/reliability uses SIGKILL)."""
+
     def crash(*args):
-        raise OSError(5, "simulated crash before rename")
+        raise Crash
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(DplError) as err:
+    with pytest.raises(Crash):
         writer.close()
-    assert err.value.error_class == ErrorClass.STORAGE
     monkeypatch.undo()
     assert manifest(tmp_path) == []
     report = verify(tmp_path)
@@ -92,6 +94,17 @@ def test_crash_between_write_and_rename_leaves_no_manifest_row(tmp_path, monkeyp
     report = verify(tmp_path, quarantine=True)
     assert report.quarantined == report.orphans
     assert verify(tmp_path).orphans == []
+
+
+def test_a_failed_rename_removes_its_tmp_file(tmp_path, monkeypatch):
+    writer = BronzeWriter(tmp_path, "jira", "R1")
+    write(writer, "issues", records(5))
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(DplError) as err:
+        writer.close()
+    monkeypatch.undo()
+    assert err.value.error_class == ErrorClass.STORAGE and "No space left" in err.value.message
+    assert manifest(tmp_path) == [] and verify(tmp_path).orphans == []
 
 
 def test_crash_between_rename_and_manifest_is_an_orphan(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ def call(argv: list[str], settings=None) -> int:
 
 
 def test_commands_plug_into_a_subparser_set():
-    assert set(cli_ops.COMMANDS) == {"units", "sync-due", "report"}
+    assert set(cli_ops.COMMANDS) == {"units", "sync-due", "report", "dora"}
 
 
 def test_units_lists_every_unit_and_says_which_sources_are_not_configured(capsys, monkeypatch):

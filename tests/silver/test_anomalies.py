@@ -6,6 +6,7 @@ import pytest
 
 from pipelines.silver import anomaly_summary, build_silver
 from pipelines.silver.models import load_models
+from tests.gold.test_delivery_anomalies import CASES as DELIVERY_CASES
 from tests.silver import jira_records as jr
 from tests.silver.bronze_files import Bronze
 from tests.silver.support import query, settings_for
@@ -106,4 +107,4 @@ def test_every_check_is_in_the_anomalies_union():
     checks = {model.name for model in load_models() if model.name.startswith("anomaly_")}
     union = next(model for model in load_models() if model.name == "anomalies")
     assert set(union.depends_on) == checks
-    assert {f"anomaly_{kind}" for kind in CASES} == checks
+    assert {f"anomaly_{kind}" for kind in [*CASES, *DELIVERY_CASES]} == checks
