@@ -2,7 +2,7 @@
 
 Starts the simulators in this process (threads on loopback ports), runs a full `sync-all`,
 advances the simulated worlds (updates, new records, deletions), runs an incremental `sync-all`,
-builds silver and prints the anomaly summary, then reports what was written. Everything it
+builds silver, prints the anomaly summary and the DORA table, then reports what was written. Everything it
 started stops with it: no process is left running.
 """
 
@@ -64,6 +64,7 @@ def main() -> int:
         cli("sync-all", env=env)
         cli("silver", env=env)
         cli("anomalies", env=env)
+        cli("dora", env=env)
     finally:
         for server in servers.values():
             server.stop()
