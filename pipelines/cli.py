@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 
 from pipelines import cli_ops, ledger_views
@@ -107,7 +106,7 @@ def cmd_check(settings: Settings, args) -> int:
     print(f"config: OK ({settings.config_dir}/sources.yaml, time.yaml, identity.yaml, ai_policy.yaml)")
     for notice in notices:
         print(notice)
-    failed = 0
+    codes = []
     for name in run:
         module = get(name)
         try:
@@ -121,9 +120,9 @@ def cmd_check(settings: Settings, args) -> int:
             )
             print(module.check(ctx))
         except DplError as exc:
-            failed += 1
+            codes.append(exc.exit_code)
             print(f"{name}: FAILED {redact(exc)}")
-    return 1 if failed else 0
+    return max(codes, default=0)  # 2 when a secret or setting is missing, 1 when a source failed
 
 
 def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None = None) -> int:
@@ -166,29 +165,10 @@ def cmd_sync_all(settings: Settings, args, extra: list[str] | None = None) -> in
         print("nothing to sync: set the base URL variables of at least one source (see .env.example)")
         return 1
     flags = extra or (["--full"] if getattr(args, "full", False) else [])
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "pipelines", "sync", name, *flags],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for name in run
-    }
-    threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    codes = {name: proc.wait() for name, proc in procs.items()}
+    results = cli_ops.run_parallel({name: ["sync", name, *flags] for name in run})
+    codes = {name: code for name, (code, _) in results.items()}
     print("sync-all: " + ", ".join(f"{n} {'ok' if c == 0 else f'FAILED (exit {c})'}" for n, c in codes.items()))
     return 0 if all(c == 0 for c in codes.values()) else 1
-
-
-def _relay(name: str, proc: subprocess.Popen) -> None:
-    for line in proc.stdout:
-        sys.stdout.write(f"[{name}] {line}")
-        sys.stdout.flush()
 
 
 def cmd_backfill(settings: Settings, args) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from pipelines.display import table
-from pipelines.errors import ConfigError
+from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.timeutil import parse_iso, utc_now
 
 _ERROR_LINE = re.compile(r"^error: (?:\w+: )?\[(?P<klass>[A-Z_]+)\] (?P<message>.*)$")
@@ -175,7 +175,14 @@ def cmd_report(settings, args) -> int:
 
     if args.days <= 0:
         raise ConfigError(f"--days {args.days}: expected a positive number of days")
-    out = build_report(settings, Path(args.out), days=args.days)
+    try:
+        out = build_report(settings, Path(args.out), days=args.days)
+    except OSError as exc:
+        raise DplError(
+            ErrorClass.STORAGE,
+            f"cannot write the report to {args.out}: {exc.strerror or exc}",
+            advice="choose a writable path with OUT=... (the folder is created if possible)",
+        ) from None
     print(f"report: {out} ({out.stat().st_size / 1024:,.0f} KB) — open it in a browser; it needs no network")
     return 0
 

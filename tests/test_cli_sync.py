@@ -126,3 +126,25 @@ def test_sync_all_skips_unconfigured_sources(start_sim, sim_env, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "jira: skipped (JIRA_BASE_URL is not set)" in out and "jenkins ok" in out
+
+
+def test_a_disabled_stream_is_refused_not_silently_skipped(start_sim, sim_env, capsys):
+    sim_env("jenkins", start_sim("jenkins"))  # the shipped config has `queue: {enabled: false ...}`
+    code, out = sync(capsys, "jenkins", "--streams", "queue")
+    assert code == 2 and "queue disabled in sources.yaml" in out
+
+
+def test_check_exits_2_on_a_missing_secret(start_sim, sim_env, capsys, monkeypatch):
+    sim_env("jira", start_sim("jira", scale={"issues": 5}))
+    monkeypatch.delenv("JIRA_EMAIL")
+    code = main(["check"])
+    out = capsys.readouterr().out
+    assert code == 2 and "jira: FAILED [CONFIG]" in out and "JIRA_EMAIL" in out
+
+
+def test_report_to_an_unwritable_path_is_one_storage_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["report", "--out", str(blocker / "report.html")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: [STORAGE] cannot write the report") and "Traceback" not in err

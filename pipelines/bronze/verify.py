@@ -10,7 +10,9 @@ from pathlib import Path
 import zstandard
 
 from pipelines.bronze.ledger import MANIFEST_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.writer import SUFFIX
+from pipelines.errors import DplError, ErrorClass
 
 QUARANTINE = "_quarantine"
 
@@ -22,6 +24,7 @@ class VerifyReport:
     mismatched: list[str] = dataclasses.field(default_factory=list)  # "path: what differs"
     orphans: list[str] = dataclasses.field(default_factory=list)
     quarantined: list[str] = dataclasses.field(default_factory=list)
+    busy: list[str] = dataclasses.field(default_factory=list)  # sources skipped: a sync holds their lock
 
     @property
     def corrupt(self) -> bool:
@@ -38,27 +41,38 @@ def verify(
         return report
     names = sources or sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     for source in names:
-        listed = set()
-        for row in read_rows(ledger_path(root, source, "manifest"), MANIFEST_SCHEMA):
-            listed.add(row["path"])
-            report.checked += 1
-            problem = _check_file(root / row["path"], row, deep)
-            if problem == "missing":
-                report.missing.append(row["path"])
-            elif problem:
-                report.mismatched.append(f"{row['path']}: {problem}")
-        for path in sorted((root / source).rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if not path.is_file() or f"/{QUARANTINE}/" in f"/{rel}":
-                continue
-            if (path.name.endswith(SUFFIX) or path.name.endswith(SUFFIX + ".tmp")) and rel not in listed:
-                report.orphans.append(rel)
-                if quarantine:
-                    target = root / source / QUARANTINE / path.relative_to(root / source)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.move(path, target)
-                    report.quarantined.append(rel)
+        try:
+            with SourceLock(root, source):  # a running sync's open .tmp part is not an orphan
+                _verify_source(root, source, report, quarantine, deep)
+        except DplError as exc:
+            if exc.error_class != ErrorClass.LOCKED:
+                raise
+            report.busy.append(source)
     return report
+
+
+def _verify_source(root: Path, source: str, report: VerifyReport, quarantine: bool, deep: bool) -> None:
+    """Check one source's manifest rows and files (its lock held)."""
+    listed = set()
+    for row in read_rows(ledger_path(root, source, "manifest"), MANIFEST_SCHEMA):
+        listed.add(row["path"])
+        report.checked += 1
+        problem = _check_file(root / row["path"], row, deep)
+        if problem == "missing":
+            report.missing.append(row["path"])
+        elif problem:
+            report.mismatched.append(f"{row['path']}: {problem}")
+    for path in sorted((root / source).rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if not path.is_file() or f"/{QUARANTINE}/" in f"/{rel}":
+            continue
+        if (path.name.endswith(SUFFIX) or path.name.endswith(SUFFIX + ".tmp")) and rel not in listed:
+            report.orphans.append(rel)
+            if quarantine:
+                target = root / source / QUARANTINE / path.relative_to(root / source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, target)
+                report.quarantined.append(rel)
 
 
 def _check_file(path: Path, row: dict, deep: bool) -> str | None:

@@ -73,7 +73,7 @@ class RunResult:
             "rate_limit_waits_s": round(self.stats.rate_limit_waits_s, 3),
             "error_class": str(self.error.error_class) if self.error else None,
             "error_message": redact(self.error.message) if self.error else None,
-            "gaps": orjson.dumps([dataclasses.asdict(g) for g in self.gaps]).decode(),
+            "gaps": orjson.dumps([{**dataclasses.asdict(g), "message": redact(g.message)} for g in self.gaps]).decode(),
         }
 
 
@@ -98,7 +98,7 @@ def run_source(
     except KeyError:
         raise ConfigError(f"unknown source {source!r}: expected one of {', '.join(available())}") from None
     secrets = module.read_env(os.environ if env is None else env)
-    _check_streams(module.STREAMS, streams)
+    _check_streams(module.STREAMS, streams, settings.source(source))
     bronze_dir = Path(settings.bronze_dir)
     started = utc_now()
     result = RunResult(new_run_id(started), source, mode, started)
@@ -276,7 +276,13 @@ def classify(exc: BaseException) -> DplError:
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 
 
-def _check_streams(specs: dict, streams: tuple[str, ...] | None) -> None:
+def _check_streams(specs: dict, streams: tuple[str, ...] | None, settings: dict) -> None:
     unknown = sorted(set(streams or ()) - set(specs))
     if unknown:
         raise ConfigError(f"unknown stream(s) {', '.join(unknown)}: expected some of {', '.join(sorted(specs))}")
+    configured = settings.get("streams", {})
+    disabled = sorted(s for s in streams or () if not configured.get(s, {}).get("enabled", True))
+    if disabled:
+        raise ConfigError(
+            f"stream(s) {', '.join(disabled)} disabled in sources.yaml (enabled: false): enable them there to sync them"
+        )

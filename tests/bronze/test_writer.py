@@ -157,3 +157,15 @@ def test_interleaved_streams_keep_their_own_records(tmp_path):
     assert count_lines(tmp_path / rows["issues"]["path"]) == 6
     assert count_lines(tmp_path / rows["comments"]["path"]) == 3
     assert not verify(tmp_path).corrupt
+
+
+def test_verify_leaves_a_source_alone_while_a_sync_holds_its_lock(tmp_path):
+    from pipelines.bronze.lock import SourceLock
+
+    writer = BronzeWriter(tmp_path, "jira", "R1")
+    write(writer, "issues", records(3))  # an open part: a .tmp file of a running sync
+    with SourceLock(tmp_path, "jira"):
+        report = verify(tmp_path, quarantine=True)
+    assert report.busy == ["jira"] and report.orphans == [] and report.quarantined == []
+    writer.close()
+    assert verify(tmp_path).orphans == []  # the sync published it: never an orphan
