@@ -85,7 +85,10 @@ def project(world: JenkinsWorld, job: Job, base: str) -> dict:
 
     def ref(matching):
         build = next((b for b in builds if matching(b)), None)
-        return {"_class": job.build_class, "number": build.number, "url": f"{url}{build.number}/"} if build else None
+        if build is None:
+            return None
+        number = build.number
+        return {"_class": job.build_class, "number": number, "url": f"{url}{number}/", "timestamp": build.timestamp}
 
     last = builds[0] if builds else None
     color = "notbuilt" if not finished else {"SUCCESS": "blue", "UNSTABLE": "yellow"}.get(finished[0].result, "red")

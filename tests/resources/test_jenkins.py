@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import itertools
+import random
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from pipelines.config import BRONZE_DEFAULTS, TIME_DEFAULTS, Settings
 from pipelines.dlt import pipelines as runner
 from pipelines.dlt.http import HttpStats
 from pipelines.dlt.resources import jenkins as jk
-from pipelines.dlt.resources.jenkins.builds import BUILD_FIELDS
+from pipelines.dlt.resources.jenkins.builds import BUILD_FIELDS, AllBuildsPaginator, decode_cursor
+from pipelines.dlt.resources.jenkins.jobs import JobTree
 from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from simulators.jenkins import objects
@@ -87,6 +90,11 @@ def sim(start_sim, sim_env):
     return server
 
 
+def number_of(cursor: str) -> int:
+    """The build number a builds cursor stands for (it also encodes the newest build time)."""
+    return decode_cursor(cursor)[0]
+
+
 def served_builds(world, full_name: str, base: str) -> list[dict]:
     """What the simulator serves for the job's builds under the source's tree."""
     job = world.find(full_name.split("/"))[0]
@@ -128,10 +136,10 @@ def test_running_build_is_reread_until_it_finishes_and_holds_the_cursor(sim):
     running = [b for b in first.records("builds", job) if b["building"]]
     assert [b["result"] for b in running] == [None]
     number = running[0]["number"]
-    assert first.cursors[("builds", job)] == str(number - 1)
+    assert number_of(first.cursors[("builds", job)]) == number - 1
     main = "apps/web-app/main"  # an older build still running behind a finished newer one
     behind = [b["number"] for b in first.records("builds", main) if b["building"]]
-    assert first.cursors[("builds", main)] == str(min(behind) - 1) and max(
+    assert number_of(first.cursors[("builds", main)]) == min(behind) - 1 and max(
         b["number"] for b in first.records("builds", main)
     ) > min(behind)
     sim.world.advance(1)
@@ -141,7 +149,7 @@ def test_running_build_is_reread_until_it_finishes_and_holds_the_cursor(sim):
     assert (
         again and again[0]["building"] is False and again[0]["result"] in ("SUCCESS", "FAILURE", "UNSTABLE", "ABORTED")
     )
-    assert int(second.cursors[("builds", job)]) >= number
+    assert number_of(second.cursors[("builds", job)]) >= number
     assert [b["building"] for b in second.records("builds", main) if b["number"] in behind] == [False] * len(behind)
 
 
@@ -156,7 +164,7 @@ def test_incremental_run_asks_only_for_new_builds(sim):
     expected = {f"{jk.jobs.job_path(name)}/api/json" for name in touched} | {"/job/tools/job/ghost-job/api/json"}
     assert reached == expected
     for name in touched:
-        old = int(first.cursors[("builds", name)])
+        old = number_of(first.cursors[("builds", name)])
         numbers = [b["number"] for b in second.records("builds", name)]
         assert numbers and min(numbers) == old + 1 and numbers == sorted(numbers, reverse=True)
     ranges = {r["path"]: r["query"]["tree"].rsplit("{", 1)[1] for r in build_calls}
@@ -242,7 +250,124 @@ def test_end_to_end_through_the_runner(sim, tmp_path, monkeypatch):
     sim.world.advance(1)
     runner.run_source(settings, "jenkins")
     assert int(read_cursors(settings.bronze_dir, "jenkins")[("builds", job)]) > int(held)
-    key = f"{job}#{int(held) + 1}"
+    key = f"{job}#{number_of(held) + 1}"
     rows = [e for e in bronze_records(settings.bronze_dir, "jenkins", "builds") if e["__id"] == key]
     assert [r["payload"]["building"] for r in rows] == [True, False] and rows[0]["__parent"] == {"job": job}
-    assert rows[1]["__cursor"] == int(held) + 1
+    assert rows[1]["__cursor"] == number_of(held) + 1
+
+
+def read_builds(*runs: Run) -> list[tuple[str, int]]:
+    return [(p.scope, r["number"]) for run in runs for p in run.pages if p.stream == "builds" for r in p.records]
+
+
+def existing_builds(world) -> set[tuple[str, int]]:
+    return {
+        (j.full_name, b.number)
+        for j in world.jobs()
+        if not j.is_folder and not j.vanished and not j.full_name.startswith("secret-ops/")
+        for b in j.builds
+    }
+
+
+def test_builds_started_during_the_sync_are_read_and_never_logged_as_deleted(sim, monkeypatch, caplog):
+    first = sync(sim.env)
+    sim.world.advance(3)
+    listing, paged = JobTree.jobs, AllBuildsPaginator.update_state
+    busy = {"listed": False, "paged": False}
+
+    def jobs_then_builds_start(self):
+        jobs = listing(self)
+        if not busy["listed"]:  # builds start right after the listing, before any allBuilds range
+            busy["listed"] = True
+            sim.world.advance(2)
+        return jobs
+
+    def and_between_two_pages(self, response, data=None):
+        paged(self, response, data)
+        if self._has_next_page and not busy["paged"]:  # and again between two ranges of one job
+            busy["paged"] = True
+            sim.world.advance(1)
+
+    monkeypatch.setattr(JobTree, "jobs", jobs_then_builds_start)
+    monkeypatch.setattr(AllBuildsPaginator, "update_state", and_between_two_pages)
+    settings = copy.deepcopy(jk.DEFAULTS) | {"builds_page_size": 2}
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pipelines"):
+        second = sync(sim.env, first.cursors, settings=settings)
+    assert busy == {"listed": True, "paged": True}
+    assert not [r for r in caplog.records if "no longer exist" in r.getMessage()]
+    got = read_builds(second)
+    assert len(got) == len(set(got))  # entries shifted into the next range are not written twice
+    read = set(read_builds(first, second))
+    for (stream, job), cursor in second.cursors.items():  # no cursor passes a build that was not read
+        below = {(job, n) for (name, n) in existing_builds(sim.world) if name == job and n <= number_of(cursor)}
+        assert stream == "builds" and below <= read, job
+    monkeypatch.setattr(JobTree, "jobs", listing)
+    monkeypatch.setattr(AllBuildsPaginator, "update_state", paged)
+    third = sync(sim.env, second.cursors)
+    assert set(read_builds(first, second, third)) == existing_builds(sim.world)  # nothing lost
+
+
+def recreate(world, full_name: str, count: int) -> None:
+    """Delete the job's builds and build it `count` times from #1, as a job deleted and created again."""
+    job = world.find(full_name.split("/"))[0]
+    deleted_at = max([world.git.now, *(b.timestamp / 1000 for b in job.builds)])
+    job.builds = []
+    push(world, full_name, count, deleted_at)
+
+
+def push(world, full_name: str, count: int, deleted_at: float | None = None) -> None:
+    """`count` new finished builds of the job, each started a minute after the previous one."""
+    job = world.find(full_name.split("/"))[0]
+    commit = world.chain(job.repo, job.branch)[-1]
+    for _ in range(count):
+        number = job.builds[0].number + 1 if job.builds else 1
+        after = job.builds[0].timestamp / 1000 if job.builds else deleted_at
+        build = world._build(job, number, after + 60, commit, [], random.Random(number))
+        build.result = "SUCCESS"
+        job.builds.insert(0, build)
+
+
+def test_recreated_job_is_read_whole_and_its_cursor_still_moves_forward(sim, caplog):
+    world = sim.world
+    name = next(j.full_name for j in world.jobs() if j.kind == "branch" and not any(b.building for b in j.builds))
+    first = sync(sim.env)
+    old = first.cursors[("builds", name)]
+    assert number_of(old) == 8
+
+    def run(cursors):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="pipelines"):
+            done = sync(sim.env, cursors, streams=("builds",))
+        recreated = [r.getMessage() for r in caplog.records if "recreated" in r.getMessage()]
+        return done, sorted(n for job, n in read_builds(done) if job == name), recreated
+
+    # deleted and pushed again: fewer builds than the cursor
+    recreate(world, name, 3)
+    second, numbers, warned = run(first.cursors)
+    assert numbers == [1, 2, 3] and len(warned) == 1 and name in warned[0]
+    # the new numbering passes the old cursor (#8): #4..#9 are read, not only #9
+    push(world, name, 6)
+    third, numbers, warned = run(second.cursors)
+    assert numbers == [4, 5, 6, 7, 8, 9] and warned == []
+    # recreated again and already past the cursor (#9) before the next sync: all of it is read
+    recreate(world, name, 12)
+    fourth, numbers, warned = run(third.cursors)
+    assert numbers == list(range(1, 13)) and len(warned) == 1
+    push(world, name, 1)
+    fifth, numbers, warned = run(fourth.cursors)
+    assert numbers == [13] and warned == [] and number_of(fifth.cursors[("builds", name)]) == 13
+    cursors = [first.cursors, second.cursors, third.cursors, fourth.cursors, fifth.cursors]
+    assert all(cursor_after(b[("builds", name)], a[("builds", name)]) for a, b in itertools.pairwise(cursors))
+    assert [number_of(c[("builds", name)]) for c in cursors] == [8, 3, 9, 12, 13]  # it compares as larger
+
+
+def test_plain_number_cursor_is_understood_and_upgraded(sim):
+    first = sync(sim.env)
+    plain = {key: str(number_of(value)) for key, value in first.cursors.items()}
+    summary = sim.world.advance(1)
+    second = sync(sim.env, plain)
+    for name in {e.rsplit("#", 1)[0] for e in summary["new"] if not e.startswith("secret-ops/")}:
+        numbers = [n for job, n in read_builds(second) if job == name]
+        assert min(numbers) == int(plain[("builds", name)]) + 1
+        assert decode_cursor(second.cursors[("builds", name)])[1] is not None  # now with the build time

@@ -16,7 +16,7 @@ from pipelines.errors import DplError, ErrorClass
 
 JOB_FIELDS = (
     "_class,name,fullName,url,color,buildable,description,inQueue,nextBuildNumber,"
-    "firstBuild[number],lastBuild[number],lastCompletedBuild[number]"
+    "firstBuild[number,timestamp],lastBuild[number],lastCompletedBuild[number]"
 )
 CONTAINER_MARKS = ("Folder", "MultiBranchProject")  # Folder, OrganizationFolder, WorkflowMultiBranchProject
 SKIPPABLE = (ErrorClass.FORBIDDEN, ErrorClass.NOT_FOUND)
