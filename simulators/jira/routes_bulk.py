@@ -28,7 +28,7 @@ def worklog_index(world) -> tuple[list, dict]:
 
 
 def changed_page(world, request: Request, entries: list[tuple[int, int]], path: str) -> dict:
-    """A ChangedWorklogs page over (time, id) entries, from `since`, 1000 a page, nextPage while more."""
+    """A ChangedWorklogs page over (time, id) entries, from `since`, 1000 a page; lastPage ends it."""
     since = request.int_arg("since", 0)
     visible = [e for e in entries if since <= e[0] <= world.now - QUIET_MS]
     page = visible[:WORKLOG_PAGE]
@@ -40,9 +40,10 @@ def changed_page(world, request: Request, entries: list[tuple[int, int]], path: 
         "until": until,
         "self": f"{here}?since={since}",
         "lastPage": len(visible) <= WORKLOG_PAGE,
+        # inclusive: the boundary entry shows again. Present on the last page too, as in Atlassian's
+        # documented example: a client must stop on `lastPage`, or it asks for the last entry forever.
+        "nextPage": f"{here}?since={until}",
     }
-    if not out["lastPage"]:
-        out["nextPage"] = f"{here}?since={until}"  # inclusive: the boundary entry shows again
     return out
 
 

@@ -222,3 +222,33 @@ def test_project_scope_filters_and_stream_selection(start_sim):
     assert set(only) == {"comments"} and {rec["id"] for rec, _, _ in only["comments"]} == {
         str(c.id) for i in world.live_issues() for c in i.comments
     }
+
+
+def test_changed_worklog_listings_stop_on_last_page(full_run, start_sim):
+    """/worklog/updated|deleted answer `nextPage` on their last page too (as Atlassian's example does):
+    the client stops on `lastPage`, so it asks for each page once instead of the last one forever."""
+    import requests
+
+    from simulators.jira.cost import QUIET_MS, changed_pages
+
+    small = start_sim("jira", scale={"issues": 10})
+    env = env_for(small)
+    last = requests.get(small.url + "/rest/api/3/worklog/deleted", params={"since": 0},
+                        auth=(env["JIRA_EMAIL"], env["JIRA_API_TOKEN"]), timeout=10).json()  # fmt: skip
+    assert last["lastPage"] is True and last["nextPage"]
+    server, _, _ = full_run
+    world, paths = server.world, api_paths(server)
+    visible = sum(1 for i in world.live_issues() for w in i.worklogs if w.updated <= world.now - QUIET_MS)
+    assert paths["/rest/api/3/worklog/updated"] == changed_pages(visible, CLIENT_PAGES["worklog_ids"]) > 1
+    deleted = [d for d in world.deleted_worklogs if d[1] <= world.now - QUIET_MS]
+    assert paths["/rest/api/3/worklog/deleted"] == changed_pages(len(deleted), CLIENT_PAGES["deleted_worklogs"])
+
+
+def test_expands_answered_outside_the_issues_are_refused_with_the_reason(tmp_path):
+    from pipelines.config import validate
+
+    for expand in (["changelog", "renderedFields"], ["changelog", "versionedRepresentations"]):
+        validate({"streams": {"issues": {"expand": expand}}}, jira.CONFIG_SCHEMA, tmp_path / "sources.yaml")
+    for top_level in ("names", "schema"):
+        with pytest.raises(ConfigError, match=r"streams\.issues\.expand\.1: .*top level of its response, not in the"):
+            validate({"streams": {"issues": {"expand": ["changelog", top_level]}}}, jira.CONFIG_SCHEMA, tmp_path)

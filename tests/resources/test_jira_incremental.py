@@ -14,8 +14,9 @@ from pipelines.bronze.ledger import read_cursors
 from pipelines.config import load_settings
 from pipelines.dlt.pipelines import classify, run_source
 from pipelines.dlt.resources import jira
+from pipelines.dlt.resources.jira.children import Children
 from pipelines.dlt.resources.jira.sweeps import census_due
-from pipelines.dlt.streams import INCREMENTAL
+from pipelines.dlt.streams import FULL, INCREMENTAL
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import parse_iso
 from simulators.jira import env_for
@@ -195,3 +196,95 @@ def test_runner_writes_bronze_and_resumes_incrementally(start_sim, tmp_path):
     assert len(searches) == len(server.world.projects)  # one windowed page per project, census not due
     again = {r["__id"] for r in bronze_records(tmp_path / "bronze", "jira", "issues") if r["__run_id"] == second.run_id}
     assert {str(server.world.by_key[k].id) for k in summary["updated"] + summary["created"]} <= again
+
+
+CHILDREN = {  # child stream -> the records the simulator renders for an issue
+    "comments": lambda r, i: [r.comment(i, c) for c in i.comments],
+    "worklogs": lambda r, i: [r.worklog(i, w) for w in i.worklogs],
+    "issue_changelogs": lambda r, i: [r.history(h) for h in i.histories],
+    "issue_links": lambda r, i: [r.link(k) for k in i.links],
+    "attachments": lambda r, i: [r.attachment(a) for a in i.attachments],
+}
+
+
+def test_a_run_of_issues_alone_leaves_the_children_to_the_next_run(start_sim):
+    """`sync jira --streams issues` moves only the `issues` cursors; the next run of every stream starts the
+    search at the children's own window and misses nothing a full read would get (the reviewer's repro)."""
+    scale = {"projects": 2, "issues": 200, "updates_per_step": 40, "long_share": 0.2}
+    server = start_sim("jira", seed=3, scale=scale)
+    world, got = server.world, collections.defaultdict(set)
+
+    def run(mode, cursors, streams=None) -> dict:
+        server.reset_log()
+        pages = sync(make_ctx(server, mode=mode, cursors=cursors, streams=streams))
+        for stream, rows in by_stream(pages).items():
+            got[stream].update((parent["issue_id"], rec["id"]) for rec, parent, _ in rows if stream in CHILDREN)
+        return committed_cursors(pages, cursors)
+
+    first = run(FULL, {})
+    with world.lock:
+        world.advance(8)
+    second = run(INCREMENTAL, first, streams=("issues",))
+    keys = [p.key for p in world.projects]
+    assert all(second.get((s, k)) == first.get((s, k)) for s in CHILDREN for k in keys)  # children keep their cursors
+    assert all(second[("issues", k)] > first[("issues", k)] for k in keys)
+    with world.lock:
+        world.advance(1)
+    third = run(INCREMENTAL, second)
+    r = IssueRenderer(world, server.url)
+    for stream, render in CHILDREN.items():
+        expected = {(str(i.id), rec["id"]) for i in world.live_issues() for rec in canon(render(r, i))}
+        assert expected and not expected - got[stream], f"{stream}: {len(expected - got[stream])} never read"
+    searches = [q["query"]["jql"] for q in server.requests() if q["path"] == "/rest/api/3/search/jql"]
+    for key in keys:  # from the children's window (cursor - 60 min), not the issues' one
+        start = int(parse_iso(first[("comments", key)]).timestamp() * 1000) - 3_600_000
+        assert f'project = "{key}" AND updated >= {start} ORDER BY updated ASC' in searches
+        assert {third.get((s, key)) for s in CHILDREN} == {third[("issues", key)]}  # every stream caught up
+
+
+def test_a_403_inside_a_search_page_commits_nothing_past_the_pages_written(start_sim, monkeypatch):
+    """A 403 from /issue/{id}/comment (only 404 is swallowed there) drops the search page it happens on:
+    the project's checkpoints stay at the pages written, the other projects finish."""
+    server = start_sim("jira", scale={"projects": 2, "issues": 300, "long_share": 0.1})
+    world = server.world
+    victim_project = world.projects[0]
+    ordered = sorted(world.live_issues(0), key=lambda i: (i.updated, i.id))
+    victim = next(i for n, i in enumerate(ordered) if n > 100 and n % 100 and len(i.comments) > 20)
+    fetch_comments = Children.fetch_comments
+
+    def forbidden_for_victim(self, issue, start, have):
+        if issue["id"] == str(victim.id):
+            raise DplError(ErrorClass.FORBIDDEN, "You do not have the permission to see the specified issue.")
+        return fetch_comments(self, issue, start, have)
+
+    monkeypatch.setattr(Children, "fetch_comments", forbidden_for_victim)
+    ctx = make_ctx(server)
+    pages = sync(ctx)
+    key = victim_project.key
+    assert ("comments", key, "FORBIDDEN") in {(g.stream, g.scope, g.error_class) for g in ctx.gaps}
+    issues_cursor = jira.STREAMS["issues"].cursor_of
+    written = [issues_cursor(rec) for rec, _, scope in by_stream(pages)["issues"] if scope == key]
+    newest_written = max(written)
+    assert issues_cursor({"fields": {"updated": IssueRenderer(world, server.url).ts(victim.updated)}}) > newest_written
+    committed = committed_cursors(pages)
+    assert committed[("issues", key)] == newest_written  # not the issues read before the 403 on its page
+    assert all(committed.get((s, key), "") <= newest_written for s in CHILDREN)
+    other = world.projects[1]
+    newest = IssueRenderer(world, server.url).ts(max(i.updated for i in world.live_issues(1)))
+    assert committed[("issues", other.key)] == issues_cursor({"fields": {"updated": newest}})
+
+
+def test_a_run_scoped_to_some_projects_reads_long_worklogs_per_issue(start_sim):
+    """/worklog/updated lists the whole site's worklogs without issue ids: a scoped run cannot price it
+    by what its search saw, so it reads truncated worklog blocks per issue (the unscoped run of this
+    world uses the bulk listing: see test_changed_worklog_listings_stop_on_last_page)."""
+    server = start_sim("jira", scale={"issues": 600})
+    world = server.world
+    got = by_stream(sync(make_ctx(server, settings={"projects": ["DPL"]})))
+    paths = collections.Counter(q["path"] for q in server.requests())
+    assert "/rest/api/3/worklog/updated" not in paths and "/rest/api/3/worklog/list" not in paths
+    long_ones = [i for i in world.live_issues(0) if len(i.worklogs) > 20]
+    assert long_ones and all(paths[f"/rest/api/3/issue/{i.id}/worklog"] == 1 for i in long_ones)
+    r = IssueRenderer(world, server.url)
+    expected = {(str(i.id), w["id"]) for i in world.live_issues(0) for w in canon(CHILDREN["worklogs"](r, i))}
+    assert {(parent["issue_id"], rec["id"]) for rec, parent, _ in got["worklogs"]} == expected

@@ -7,7 +7,11 @@ Truncated changelog and worklog blocks wait until the end of the issue pass, the
   run skips the fetch when the newest-first embedded block already reaches back before the window;
 - worklogs: /worklog/updated?since= (ids, 1000 a page) + POST /worklog/list (1000 a call), or per issue
   /issue/{id}/worklog (5000 a page) — whichever the totals seen in the search say is fewer calls. A full
-  run checks every issue's count against its `total` and reads a short one per issue.
+  run checks every issue's count against its `total` and reads a short one per issue. /worklog/updated
+  lists the worklogs of the whole site and gives no issue id, so when the run reads only part of the
+  site (`projects`, `exclude_projects`, `jql`, `project_jql`) the totals cannot price it: per issue.
+Each stream uses its own window (`windows[stream]`): the issue pass may start earlier for another stream.
+Blocks of a project that answered 403 during the pass are dropped: its checkpoints stay before them.
 """
 
 from __future__ import annotations
@@ -17,10 +21,16 @@ import itertools
 from collections.abc import Iterator
 from math import ceil
 
-from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
-from pipelines.dlt.resources.jira.run import JiraOffsetPaginator, JiraRun, batches, merge_pages
+from pipelines.dlt.resources.jira.run import (
+    ChangedWorklogsPaginator,
+    JiraOffsetPaginator,
+    JiraRun,
+    batches,
+    merge_pages,
+)
 from pipelines.dlt.streams import Page
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import parse_iso, to_epoch_ms
@@ -49,15 +59,21 @@ class Children:
         self.embedded_worklogs: set[str] = set()
         self.worklogs_seen = 0  # sum of the worklog totals of every issue seen
 
-    def embedded(self, issue: dict, key: str, parent: dict, since: dt.datetime | None) -> tuple[list[Page], bool]:
-        """Pages from one issue's embedded blocks; True when some of its children wait for `flush()`."""
-        fields, pages, waiting = issue.get("fields") or {}, [], False
-        if "comments" in self.wanted:
+    def embedded(
+        self, issue: dict, key: str, parent: dict, streams: set[str], windows: dict[str, dt.datetime | None]
+    ) -> tuple[list[Page], set[str]]:
+        """Pages from one issue's embedded blocks for `streams` (those whose window holds the issue), and
+        the streams whose children of this issue wait for `flush()`."""
+        fields, pages, waiting = issue.get("fields") or {}, [], set()
+        if "comments" in streams:
             pages += self.comments(issue, key, parent, fields.get("comment"))
-        if "worklogs" in self.wanted:
-            more, wait = self.worklog_block(issue, key, parent, fields.get("worklog"), since)
-            pages, waiting = pages + more, waiting or wait
-        if "issue_changelogs" in self.wanted:
+        if "worklogs" in streams:
+            more, wait = self.worklog_block(issue, key, parent, fields.get("worklog"), windows.get("worklogs"))
+            pages += more
+            if wait:
+                waiting.add("worklogs")
+        if "issue_changelogs" in streams:
+            since = windows.get("issue_changelogs")
             block = issue.get("changelog")
             histories = block.get("histories") if isinstance(block, dict) else None
             if histories is not None and (block.get("total", 0) <= len(histories) or covers_window(histories, since)):
@@ -65,7 +81,7 @@ class Children:
                 pages += [Page("issue_changelogs", histories, key, parent)] if histories else []
             else:
                 self.changelogs[str(issue["id"])] = (key, parent)
-                waiting = True
+                waiting.add("issue_changelogs")
         return pages, waiting
 
     # -- comments: completed at once ---------------------------------------------------------
@@ -118,7 +134,10 @@ class Children:
         return pages, True
 
     def flush(self) -> Iterator[Page]:
-        """Fetch what truncated changelog and worklog blocks left out."""
+        """Fetch what truncated changelog and worklog blocks left out (not for projects that answered 403)."""
+        forbidden = self.run.forbidden
+        self.changelogs = {i: v for i, v in self.changelogs.items() if v[0] not in forbidden}
+        self.worklogs = {i: v for i, v in self.worklogs.items() if v["project"] not in forbidden}
         yield from self.flush_changelogs()
         yield from self.flush_worklogs()
 
@@ -130,11 +149,21 @@ class Children:
         bulk = changed_pages(self.worklogs_seen, conf.PAGE["worklog_ids"]) + ceil(
             sum(m or 0 for m in missing) / conf.PAGE["worklog_list"]
         )
-        if None not in missing and bulk < per_issue:
+        if None not in missing and bulk < per_issue and not self.partial_site():
             yield from self.bulk_worklogs()
         else:
             for issue_id in self.worklogs:
                 yield from self.issue_worklogs(issue_id)
+
+    def partial_site(self) -> bool:
+        """Does this run read only part of the site's issues? /worklog/updated would list them all."""
+        settings, issues = self.run.ctx.settings, self.run.ctx.stream_settings("issues")
+        return bool(
+            settings.get("projects")
+            or settings.get("exclude_projects")
+            or (issues.get("jql") or "").strip()
+            or any((v or "").strip() for v in (issues.get("project_jql") or {}).values())
+        )
 
     def bulk_worklogs(self) -> Iterator[Page]:
         starts = [w["since"] for w in self.worklogs.values()]
@@ -143,7 +172,7 @@ class Children:
         for page in self.client.paginate(
             conf.WORKLOGS_UPDATED,
             params={"since": since_ms},
-            paginator=JSONLinkPaginator(next_url_path="nextPage"),
+            paginator=ChangedWorklogsPaginator(),
             data_selector="values",
         ):
             ids.update((int(i["worklogId"]), None) for i in page if str(i["worklogId"]) not in self.embedded_worklogs)

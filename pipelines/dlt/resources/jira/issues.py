@@ -2,10 +2,19 @@
 milliseconds), yielding issues and, from the same payloads, comments, worklogs, changelog histories,
 issue links and attachments; then the bulk calls for truncated blocks (children.py).
 
-Checkpoints: an `issues` page carries the cursor that is safe to commit once it is published — the
-`updated` of the last issue before the first one whose children are still waiting for the bulk calls
-(never below the stored cursor). After the bulk calls, one empty page per project carries the max
-`updated` received. A run that dies half-way therefore never commits past data it has not written.
+Windows: every stream of the pass has its own cursor per project, so a run that reads some of them
+(`--streams issues`, a child stream enabled later, a backfill of one stream) never moves the others.
+The search starts at the earliest window of the wanted streams; an issue is yielded, and its children
+of a stream read, only for the streams whose window holds it (in a normal run every window is the same).
+Cursors stored before per-stream windows (a child's own max timestamp, or none for issue_links) are
+at or before the issues' one: the first run after the change re-reads from there, once.
+
+Checkpoints (per stream and project): an `issues` page carries the max `updated` of the issues
+yielded so far; a child page carries the max `updated` of the issues whose children of that stream
+were read — held before the first issue whose children of that stream wait for the bulk calls. After
+the bulk calls, one empty page per stream and project carries the max `updated` covered. Never below
+the stored cursor; nothing for a project that answered 403 during the pass (its pages written so far
+carry safe checkpoints). A stream not wanted yields no page, so its cursor stays where it is.
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ from pipelines.dlt.resources.jira.children import Children
 from pipelines.dlt.resources.jira.run import JiraRun, issue_parent, merge_pages
 from pipelines.dlt.streams import Page, SyncContext
 from pipelines.errors import DplError
-from pipelines.timeutil import to_epoch_ms, to_utc_iso
+from pipelines.timeutil import parse_iso, to_epoch_ms, to_utc_iso
 
 EPOCH = "1970-01-01T00:00:00.000000Z"
+EPOCH_TIME = parse_iso(EPOCH)
 NEEDED_FIELDS = {"comments": "comment", "worklogs": "worklog", "issue_links": "issuelinks", "attachments": "attachment"}
 
 
@@ -50,37 +60,42 @@ def search_params(ctx: SyncContext, key: str, since: dt.datetime | None, wanted:
 
 
 class Checkpoints:
-    """Per project: the cursor safe to commit so far, and the max `updated` received."""
+    """Per (stream, project key): the cursor safe to commit so far, and the max `updated` covered."""
 
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
-        self.safe: dict[str, str] = {}
-        self.max: dict[str, str] = {}
-        self.blocked: set[str] = set()
-        self.sent: dict[str, str] = {}
+        self.safe: dict[tuple[str, str], str] = {}
+        self.max: dict[tuple[str, str], str] = {}
+        self.blocked: set[tuple[str, str]] = set()
 
-    def see(self, key: str, updated: str | None, waiting: bool) -> None:
-        """Note one issue (in `updated` order); `waiting`: some of its children are not written yet."""
+    def see(self, stream: str, key: str, updated: str | None, waiting: bool) -> None:
+        """Note one issue (in `updated` order) covered for `stream`; `waiting`: its children of that stream
+        are not written yet."""
         if updated is None:
             return
-        self.max[key] = max(self.max.get(key, updated), updated)
+        scope = (stream, key)
+        self.max[scope] = max(self.max.get(scope, updated), updated)
         if waiting:
-            self.blocked.add(key)
-        elif key not in self.blocked:
-            self.safe[key] = max(self.safe.get(key, updated), updated)
+            self.blocked.add(scope)
+        elif scope not in self.blocked:
+            self.safe[scope] = max(self.safe.get(scope, updated), updated)
 
-    def value(self, key: str) -> str:
-        """The checkpoint of the next `issues` page of a project."""
-        stored = self.ctx.cursor("issues", key)
-        candidates = [v for v in (self.safe.get(key), stored) if v]
-        self.sent[key] = max(candidates) if candidates else EPOCH
-        return self.sent[key]
+    def value(self, stream: str, key: str, covered: str | None = None) -> str:
+        """The checkpoint of the next page of (stream, project): never below the stored cursor."""
+        candidates = [v for v in (covered or self.safe.get((stream, key)), self.ctx.cursor(stream, key)) if v]
+        return max(candidates) if candidates else EPOCH
 
-    def final_pages(self) -> Iterator[Page]:
-        """Empty `issues` pages moving each project's checkpoint to the max `updated` received."""
-        for key, value in self.max.items():
-            if self.sent.get(key, "") < value:
-                yield Page("issues", [], key, checkpoint=value)
+    def final_pages(self, forbidden) -> Iterator[Page]:
+        """Empty pages moving each (stream, project) checkpoint to the max `updated` covered."""
+        for (stream, key), value in self.max.items():
+            if key not in forbidden:
+                yield Page(stream, [], key, checkpoint=self.value(stream, key, value))
+
+
+def window(ctx: SyncContext, stream: str, key: str) -> dt.datetime | None:
+    """A stream's window start for a project (None: everything; an EPOCH checkpoint means no data yet)."""
+    since = ctx.since(stream, key)
+    return None if since is not None and since <= EPOCH_TIME else since
 
 
 def get_issues(run: JiraRun) -> Iterator[Page]:
@@ -94,44 +109,57 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
         key = project["key"]
         if run.skip_forbidden(key, sorted(wanted)):
             continue
-        since = ctx.since("issues", key)
+        windows = {stream: window(ctx, stream, key) for stream in wanted}
+        since = None if None in windows.values() else min(windows.values())
         paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
         try:
             for page in run.client.paginate(
                 conf.SEARCH, params=search_params(ctx, key, since, wanted), paginator=paginator, data_selector="issues"
             ):
-                yield from issue_page(run, list(page), key, since, children, checkpoints, wanted)
+                yield from issue_page(run, list(page), key, windows, children, checkpoints, wanted)
         except DplError as exc:
             run.forbid(key, sorted(wanted), exc)
     yield from children.flush()
-    if "issues" in wanted:
-        yield from checkpoints.final_pages()
+    yield from checkpoints.final_pages(run.forbidden)
 
 
 def issue_page(
     run: JiraRun,
     issues: list[dict],
     key: str,
-    since: dt.datetime | None,
+    windows: dict[str, dt.datetime | None],
     children: Children,
     checkpoints: Checkpoints,
     wanted: set[str],
 ) -> Iterator[Page]:
-    """Child pages of one search page (one per stream), then the issues page (its checkpoint covers them)."""
-    pages = []
+    """Child pages of one search page (one per stream), then the issues page; checkpoints are noted only
+    once the whole page was read (a 403 half-way leaves them where the previous page put them)."""
+    pages, covered = [], []
     for issue in issues:
         run.note_issue(issue)
         parent, fields = issue_parent(issue), issue.get("fields") or {}
-        if "issue_links" in wanted and fields.get("issuelinks"):
+        updated = _utc(fields.get("updated"))
+        streams = {s for s in wanted if _in_window(updated, windows[s])}
+        if "issue_links" in streams and fields.get("issuelinks"):
             pages.append(Page("issue_links", fields["issuelinks"], key, parent))
-        if "attachments" in wanted and fields.get("attachment"):
+        if "attachments" in streams and fields.get("attachment"):
             pages.append(Page("attachments", fields["attachment"], key, parent))
-        more, waiting = children.embedded(issue, key, parent, since)
+        more, waiting = children.embedded(issue, key, parent, streams, windows)
         pages += more
-        checkpoints.see(key, _utc(fields.get("updated")), waiting)
-    yield from merge_pages(pages)
-    if "issues" in wanted and issues:
-        yield Page("issues", issues, key, checkpoint=checkpoints.value(key))
+        covered.append((updated, streams, waiting))
+    for updated, streams, waiting in covered:
+        for stream in streams:
+            checkpoints.see(stream, key, updated, stream in waiting)
+    for page in merge_pages(pages):
+        page.checkpoint = checkpoints.value(page.stream, key)
+        yield page
+    records = [issue for issue, (_, streams, _) in zip(issues, covered, strict=True) if "issues" in streams]
+    if records:
+        yield Page("issues", records, key, checkpoint=checkpoints.value("issues", key))
+
+
+def _in_window(updated: str | None, since: dt.datetime | None) -> bool:
+    return since is None or updated is None or updated >= to_utc_iso(since)
 
 
 def _utc(value) -> str | None:

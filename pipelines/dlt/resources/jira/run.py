@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, OffsetPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.streams import Page, SyncContext
@@ -38,6 +38,21 @@ class JiraOffsetPaginator(OffsetPaginator):
             self._has_next_page = self.current_value < body["total"]
         else:
             self._has_next_page = received >= self.limit
+
+
+class ChangedWorklogsPaginator(JSONLinkPaginator):
+    """/worklog/updated and /worklog/deleted: follow `nextPage` until `lastPage` is true. The last page
+    carries a `nextPage` too (Atlassian's own example does), and following it asks again from the last
+    page's `until`, which answers the boundary entry forever. An empty page also stops."""
+
+    def __init__(self) -> None:
+        super().__init__(next_url_path="nextPage")
+
+    def update_state(self, response, data=None) -> None:
+        super().update_state(response, data)
+        body = response.json()
+        if not data or (isinstance(body, dict) and body.get("lastPage") is True):
+            self._next_reference = None
 
 
 def batches(items: list, size: int) -> Iterator[list]:

@@ -101,16 +101,18 @@ DEFAULTS["streams"]["projects"]["expand"] = "description,lead,url,insight"
 DEFAULTS["streams"]["issues"].update(jql="", project_jql={}, fields=["*all"], expand=["changelog"])
 
 PROJECT_KEY = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]+$"}
-EXPANDS = [
-    "renderedFields",
-    "names",
-    "schema",
-    "transitions",
-    "operations",
-    "editmeta",
-    "changelog",
-    "versionedRepresentations",
-]
+EXPANDS = ["renderedFields", "transitions", "operations", "editmeta", "changelog", "versionedRepresentations"]
+# search/jql answers `names` and `schema` once, at the top level of the response, not inside each issue:
+# the issue pages (the records) would never carry them, so asking for them only costs bytes.
+TOP_LEVEL_EXPANDS = ["names", "schema"]
+EXPAND_ITEM = {
+    "if": {"enum": TOP_LEVEL_EXPANDS},
+    "then": {
+        "const": "no names or schema: search/jql returns them at the top level of its response, not in the "
+        "issues, so they would never reach bronze (the `fields` stream maps field ids to names)"
+    },
+    "else": {"enum": EXPANDS},
+}
 CONFIG_SCHEMA = source_schema(
     {
         "projects": {"type": "array", "items": PROJECT_KEY, "uniqueItems": True},
@@ -124,7 +126,7 @@ CONFIG_SCHEMA = source_schema(
             "jql": {"type": "string"},
             "project_jql": {"type": "object", "propertyNames": PROJECT_KEY, "additionalProperties": {"type": "string"}},
             "fields": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-            "expand": {"type": "array", "items": {"enum": EXPANDS}, "uniqueItems": True},
+            "expand": {"type": "array", "items": EXPAND_ITEM, "uniqueItems": True},
         },
     },
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
-from pipelines.dlt.resources.jira.run import JiraOffsetPaginator, JiraRun, batches
+from pipelines.dlt.resources.jira.run import ChangedWorklogsPaginator, JiraOffsetPaginator, JiraRun, batches
 from pipelines.dlt.streams import FULL, Page, SyncContext
 from pipelines.errors import DplError
 from pipelines.timeutil import parse_iso, to_epoch_ms, to_utc_iso, utc_now
@@ -65,7 +65,7 @@ def get_worklog_deletions(run: JiraRun) -> Iterator[Page]:
     for page in run.client.paginate(
         conf.WORKLOGS_DELETED,
         params={"since": to_epoch_ms(since) if since else 0},
-        paginator=JSONLinkPaginator(next_url_path="nextPage"),
+        paginator=ChangedWorklogsPaginator(),
         data_selector="values",
     ):
         records = [r for r in page if r.get("worklogId") not in seen]
