@@ -15,6 +15,8 @@ def to_utc_iso(value: str | dt.datetime | int | float | None) -> str | None:
     """Normalise an API timestamp (any offset, `+0000` or `Z`, or epoch ms) to `...%fZ` in UTC."""
     if value is None or value == "":
         return None
+    if type(value) is str and value[-5:] == "+0000" and len(value) == 28:  # Jira's UTC form, the hot path
+        return value[:23] + "000Z"
     if isinstance(value, str) and len(value) >= 20 and value[10] == "T":
         fast = _utc_fast_path(value)
         if fast is not None:

@@ -45,19 +45,24 @@ def encode_lines(
         return tails[key]
 
     shared_tail = tail_for(parent) if parents is None else None
-    out: list[bytes] = []
-    append = out.append
+    # One buffer per page: each payload is copied once, straight after its small envelope head.
+    out = bytearray()
+    cursor_key, end = b',"__cursor":', b"}\n"
     for index, (record, record_id, cursor) in enumerate(zip(records, ids, cursors, strict=True)):
         tail = shared_tail or tail_for(parents[index])
         try:
-            append(prefix + dumps(record_id) + b',"__cursor":' + dumps(cursor) + tail + dumps(record) + b"}\n")
+            payload = dumps(record)
+            head = prefix + dumps(record_id) + cursor_key + dumps(cursor) + tail
         except (TypeError, orjson.JSONEncodeError):
             id_json, n_id = dumps_repaired(record_id)
             cursor_json, n_cursor = dumps_repaired(cursor)
-            payload_json, n_payload = dumps_repaired(record)
+            payload, n_payload = dumps_repaired(record)
             repairs += n_id + n_cursor + n_payload
-            append(prefix + id_json + b',"__cursor":' + cursor_json + tail + payload_json + b"}\n")
-    return b"".join(out), repairs
+            head = prefix + id_json + cursor_key + cursor_json + tail
+        out += head
+        out += payload
+        out += end
+    return out, repairs
 
 
 def dumps_repaired(value: Any) -> tuple[bytes, int]:

@@ -138,13 +138,11 @@ def cursor_from(path: tuple[str, ...]) -> Callable[[dict], str | None]:
 
     def cursor_of(record: dict) -> str | None:
         value: Any = record
-        for key in path:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(key)
         try:
-            return to_utc_iso(value) if value is not None else None
-        except (TypeError, ValueError):
+            for key in path:
+                value = value[key]
+            return None if value is None else to_utc_iso(value)
+        except (KeyError, TypeError, ValueError, IndexError):
             return None
 
     return cursor_of
