@@ -45,7 +45,12 @@ class Workspace:
     # -- repositories ---------------------------------------------------------------------------
 
     def selected(self, repo: dict) -> bool:
-        """Does the repository match an `include` glob and no `exclude` glob (slug or full name)?"""
+        """Does the repository match an `include` glob and no `exclude` glob (slug or full name)?
+
+        A record that is not an object is kept: the runner quarantines it (and `repos()` skips it).
+        """
+        if not isinstance(repo, dict):
+            return True
         names = (repo.get("slug") or "", repo.get("full_name") or "")
 
         def hit(patterns) -> bool:
@@ -72,7 +77,7 @@ class Workspace:
 
     def repos(self) -> list[dict]:
         """The selected repositories' payloads."""
-        return [repo for page in self.repository_pages() for repo in page]
+        return [repo for page in self.repository_pages() for repo in page if isinstance(repo, dict)]
 
     # -- branches -------------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ def source(ctx: SyncContext):
     @dlt.resource(name="jobs")
     def get_jobs():
         if ctx.wants("jobs"):
-            records = [item for item in tree.items() if tree.selected(item.get("fullName") or "")]
+            records = [i for i in tree.items() if not isinstance(i, dict) or tree.selected(i.get("fullName") or "")]
             if records:
                 yield Page("jobs", records)
 

@@ -67,10 +67,17 @@ class JobTree:
 
     def jobs(self) -> list[dict]:
         """Selected items that can have builds (not containers)."""
-        return [i for i in self.items() if not is_container(i) and self.selected(i.get("fullName") or "")]
+        return [
+            i
+            for i in self.items()
+            if isinstance(i, dict) and i.get("fullName") and not is_container(i) and self.selected(i["fullName"])
+        ]
 
     def _collect(self, items: list[dict], level: int) -> None:
         for item in items:
+            if not isinstance(item, dict):
+                self._items.append(item)  # the runner quarantines it
+                continue
             name = item.get("fullName") or item.get("name") or ""
             if is_container(item) and any(fnmatch.fnmatchcase(name, p) for p in self.exclude):
                 continue  # an excluded folder is not descended into

@@ -136,6 +136,9 @@ def issue_page(
     once the whole page was read (a 403 half-way leaves them where the previous page put them)."""
     pages, covered = [], []
     for issue in issues:
+        if not isinstance(issue, dict) or issue.get("id") is None:
+            covered.append((None, {"issues"}, set()))  # no children: the runner quarantines the record
+            continue
         run.note_issue(issue)
         parent, fields = issue_parent(issue), issue.get("fields") or {}
         updated = _utc(fields.get("updated"))
@@ -149,7 +152,8 @@ def issue_page(
         covered.append((updated, streams, waiting))
     for updated, streams, waiting in covered:
         for stream in streams:
-            checkpoints.see(stream, key, updated, stream in waiting)
+            if updated is not None:
+                checkpoints.see(stream, key, updated, stream in waiting)
     for page in merge_pages(pages):
         page.checkpoint = checkpoints.value(page.stream, key)
         yield page
