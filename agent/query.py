@@ -131,7 +131,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if not settings.warehouse.exists():
             raise DplError(ErrorClass.CONFIG, f"no warehouse at {settings.warehouse}", advice="run `make silver` first")
-        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        try:
+            con = duckdb.connect(str(settings.warehouse), read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            raise DplError(
+                ErrorClass.LOCKED,
+                f"the warehouse {settings.warehouse} is being written (make silver is running)",
+                advice="ask again when it finishes",
+            ) from None
+        with con:
             result = (
                 describe(con, settings.ai_policy)
                 if args[0] == "describe"
