@@ -1,6 +1,6 @@
 """Silver build on synthetic bronze: full build, incremental merge of changed issues, ratio to a scan.
 
-    python bench/silver_bench.py --issues 1000000 --changed 1000 --out bench/results/silver.json
+    python bench/silver_bench.py --issues 1000000 --changed 1000 --repeat 3 --out bench/results/silver.json
 
 Bronze is written by the real bronze writer (zstd JSONL + manifest): `--issues` Jira-like issues
 (~3 KB, ~110 custom fields, embedded comments and changelog, epics, sub-tasks, fixVersions,
@@ -10,14 +10,16 @@ sprints, story points) plus fields and versions. Figures:
 - `full_build_s`: `build_silver(full=True)` (every model, one transaction, into a new warehouse);
 - `incremental_s`: `build_silver()` after a new run re-delivers `--changed` issues with a later
   `updated`; `noop_s`: `build_silver()` again with nothing new.
-Scans run twice before and once after the full build (best kept); `*_cpu_s` are this process's CPU
-seconds, steadier than wall time when other work shares the machine.
+Each of `--repeat` rounds scans, then fully builds; then `--repeat` incremental merges follow, each
+of a new sample. Figures are medians (the files were just written: every run reads from the page cache);
+`*_cpu_s` are this process's CPU seconds, steadier than wall time when other work shares the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import resource
 import shutil
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import duckdb
 
@@ -196,6 +199,19 @@ def scan(bronze: Path) -> tuple[float, float, object]:
     return timed(lambda: duckdb.connect().execute(sql).fetchall())
 
 
+class ModelTimes(logging.Handler):
+    """Seconds per silver model, from the build's debug log ("silver: <kind> <model> in <s> s")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "silver: %s %s in %.2f s":
+            kind, name, seconds = record.args
+            self.seconds[f"{kind} {name}"] = round(seconds, 2)
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -208,14 +224,9 @@ def timed(function, *args, **kwargs) -> tuple[float, float, object]:
     return time.perf_counter() - started, cpu_seconds() - cpu, result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--issues", type=int, default=1_000_000)
-    parser.add_argument("--changed", type=int, default=1000)
-    parser.add_argument("--workdir", help="where bronze and the warehouse go (default: a temp dir, removed)")
-    parser.add_argument("--out", help="write the figures as JSON here")
-    args = parser.parse_args()
-    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="silver-bench-"))
+def measure(issues: int, changed: int, repeat: int, work: Path) -> dict:
+    """Figures of `repeat` full builds (each into a new warehouse, each after a scan of the same files)
+    and `repeat` incremental merges (each of `changed` re-delivered issues) into the last one."""
     bronze = work / "bronze"
     settings = Settings(
         config_dir=work,
@@ -226,37 +237,76 @@ def main() -> int:
         identity={},
         ai_policy={},
     )
-    try:
-        generate_s, _, _ = timed(write_run, bronze, "run-full", range(args.issues), 0, True)
-        files = manifest_files(bronze)
-        scans = [scan(bronze) for _ in range(2)]
-        full_s, full_cpu, summary = timed(build_silver, settings, full=True)
+    generate_s, _, _ = timed(write_run, bronze, "run-full", range(issues), 0, True)
+    files = manifest_files(bronze)
+    scans, fulls, models = [], [], ModelTimes()
+    silver_log = logging.getLogger("pipelines.silver")
+    silver_log.setLevel(logging.DEBUG)
+    silver_log.addHandler(models)
+    for _ in range(repeat):
         scans.append(scan(bronze))
-        scan_s, scan_cpu = min(s[0] for s in scans), min(s[1] for s in scans)
-        changed = random.Random(1).sample(range(args.issues), min(args.changed, args.issues))
-        write_run(bronze, "run-incremental", changed, 1, False)
-        incremental_s, incremental_cpu, delta = timed(build_silver, settings)
-        noop_s, _, _ = timed(build_silver, settings)
-        figures = {
-            "issues": args.issues,
-            "changed": len(changed),
-            "bronze_files": len(files),
-            "bronze_bytes": sum(f.bytes for f in files),
-            "generate_s": round(generate_s, 2),
-            "scan_s": round(scan_s, 2),
-            "full_build_s": round(full_s, 2),
-            "full_over_scan": round(full_s / scan_s, 2),
-            "incremental_s": round(incremental_s, 3),
-            "full_over_incremental": round(full_s / incremental_s, 1),
-            "scan_cpu_s": round(scan_cpu, 2),
-            "full_build_cpu_s": round(full_cpu, 2),
-            "full_over_scan_cpu": round(full_cpu / scan_cpu, 2),
-            "incremental_cpu_s": round(incremental_cpu, 3),
-            "noop_s": round(noop_s, 3),
-            "rows": {name: entry["rows"] for name, entry in summary.items() if entry["rows"]},
-            "incremental_changed": {name: entry["changed"] for name, entry in delta.items() if entry["changed"]},
-            "duckdb": duckdb.__version__,
-        }
+        for leftover in (settings.warehouse, settings.warehouse.with_name(settings.warehouse.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        fulls.append(timed(build_silver, settings, full=True))
+    summary = fulls[-1][2]
+    full_models = dict(models.seconds)  # the last full build's models, slowest first
+    incrementals, deltas = [], []
+    for version in range(1, repeat + 1):
+        sample = random.Random(version).sample(range(issues), min(changed, issues))
+        write_run(bronze, f"run-incremental-{version}", sample, version, False)
+        models.seconds.clear()
+        wall, cpu, delta = timed(build_silver, settings)
+        incrementals.append((wall, cpu))
+        deltas.append(delta)
+    incremental_models = dict(models.seconds)  # the last incremental merge's models
+    noop_s, _, _ = timed(build_silver, settings)
+    scan_s, scan_cpu = median(s[0] for s in scans), median(s[1] for s in scans)
+    full_s, full_cpu = median(f[0] for f in fulls), median(f[1] for f in fulls)
+    incremental_s, incremental_cpu = median(i[0] for i in incrementals), median(i[1] for i in incrementals)
+    return {
+        "issues": issues,
+        "changed": min(changed, issues),
+        "runs": repeat,
+        "bronze_files": len(files),
+        "bronze_bytes": sum(f.bytes for f in files),
+        "generate_s": round(generate_s, 2),
+        "scan_s": round(scan_s, 2),
+        "full_build_s": round(full_s, 2),
+        "full_over_scan": round(full_s / scan_s, 2),
+        "incremental_s": round(incremental_s, 3),
+        "full_over_incremental": round(full_s / incremental_s, 1),
+        "scan_s_all": [round(s[0], 2) for s in scans],
+        "full_build_s_all": [round(f[0], 2) for f in fulls],
+        "incremental_s_all": [round(i[0], 3) for i in incrementals],
+        "scan_cpu_s": round(scan_cpu, 2),
+        "full_build_cpu_s": round(full_cpu, 2),
+        "full_over_scan_cpu": round(full_cpu / scan_cpu, 2),
+        "incremental_cpu_s": round(incremental_cpu, 3),
+        "noop_s": round(noop_s, 3),
+        "full_build_models_s": _slowest(full_models),
+        "incremental_models_s": _slowest(incremental_models),
+        "incremental_models_total_s": round(sum(incremental_models.values()), 3),
+        "rows": {name: entry["rows"] for name, entry in summary.items() if entry["rows"]},
+        "incremental_changed": {name: entry["changed"] for name, entry in deltas[-1].items() if entry["changed"]},
+        "duckdb": duckdb.__version__,
+    }
+
+
+def _slowest(seconds: dict[str, float], count: int = 8) -> dict[str, float]:
+    return dict(sorted(seconds.items(), key=lambda item: -item[1])[:count])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=1_000_000)
+    parser.add_argument("--changed", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", help="where bronze and the warehouse go (default: a temp dir, removed)")
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args()
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="silver-bench-"))
+    try:
+        figures = measure(args.issues, args.changed, args.repeat, work)
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
