@@ -12,32 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("path", pa.string()),
-        ("source", pa.string()),
-        ("stream", pa.string()),
-        ("run_id", pa.string()),
-        ("part", pa.int64()),
-        ("rows", pa.int64()),
-        ("bytes", pa.int64()),
-        ("sha256", pa.string()),
-        ("min_cursor", pa.string()),
-        ("max_cursor", pa.string()),
-        ("utf8_errors", pa.int64()),
-        ("written_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-CURSORS_SCHEMA = pa.schema(
-    [
-        ("stream", pa.string()),
-        ("scope", pa.string()),
-        ("cursor_field", pa.string()),
-        ("cursor_value", pa.string()),
-        ("run_id", pa.string()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA
 
 
 class Bronze:
