@@ -31,3 +31,25 @@ def bronze_records(bronze_dir: Path, source: str, stream: str) -> list[dict]:
         if row["stream"] == stream:
             lines.extend(read_lines(Path(bronze_dir) / row["path"]))
     return lines
+
+
+def commit_cursors(specs: dict, pages: list, before: dict) -> dict:
+    """The runner's cursor rule over in-memory pages, for resource tests that skip the runner.
+
+    Per (stream, scope) the last checkpoint, else the max cursor of the records; never backwards.
+    """
+    from pipelines.bronze.ledger import cursor_after
+
+    pending: dict = {}
+    for page in pages:
+        key, spec = (page.stream, page.scope), specs[page.stream]
+        values = [v for v in map(spec.cursor_of, page.records) if v is not None] if spec.cursor_of else []
+        if page.checkpoint is not None:
+            pending[key] = page.checkpoint
+        elif values and (key not in pending or max(values) > pending[key]):
+            pending[key] = max(values)
+    after = dict(before)
+    for key, value in pending.items():
+        if cursor_after(value, after.get(key)):
+            after[key] = str(value)
+    return after

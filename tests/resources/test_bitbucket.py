@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.bronze.ledger import cursor_after, read_cursors
+from pipelines.bronze.ledger import read_cursors
 from pipelines.config import BRONZE_DEFAULTS, TIME_DEFAULTS, Settings
 from pipelines.dlt import pipelines as runner
 from pipelines.dlt.http import HttpStats
@@ -20,7 +20,7 @@ from pipelines.dlt.streams import BACKFILL, INCREMENTAL, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.timeutil import parse_iso
 from simulators.bitbucket import CREDENTIALS, payloads
-from tests.helpers import bronze_records
+from tests.helpers import bronze_records, commit_cursors
 
 TIME = {"safety_window_minutes": 60}
 FAST_HTTP = {"max_attempts": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
@@ -34,24 +34,6 @@ class Run:
 
     def records(self, stream: str) -> list[tuple[dict, Page]]:
         return [(r, p) for p in self.pages if p.stream == stream for r in p.records]
-
-
-def commit_cursors(pages: list[Page], before: dict) -> dict:
-    """The runner's rule: per (stream, scope) the last checkpoint, else the max cursor; never backwards."""
-    pending: dict = {}
-    for page in pages:
-        key = (page.stream, page.scope)
-        spec = bb.STREAMS[page.stream]
-        values = [v for v in map(spec.cursor_of, page.records) if v is not None] if spec.cursor_of else []
-        if page.checkpoint is not None:
-            pending[key] = page.checkpoint
-        elif values and (key not in pending or max(values) > pending[key]):
-            pending[key] = max(values)
-    after = dict(before)
-    for key, value in pending.items():
-        if cursor_after(value, after.get(key)):
-            after[key] = str(value)
-    return after
 
 
 def sync(
@@ -78,7 +60,7 @@ def sync(
         **({"started_at": started_at} if started_at else {}),
     )
     pages = [page for resource in bb.source(ctx).resources.values() for page in resource]
-    return Run(pages, commit_cursors(pages, ctx.cursors), ctx)
+    return Run(pages, commit_cursors(bb.STREAMS, pages, ctx.cursors), ctx)
 
 
 @pytest.fixture

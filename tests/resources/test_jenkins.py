@@ -22,7 +22,7 @@ from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from simulators.jenkins import objects
 from simulators.jenkins.tree import apply, parse
-from tests.helpers import bronze_records
+from tests.helpers import bronze_records, commit_cursors
 
 TIME = {"safety_window_minutes": 60}
 FAST_HTTP = {"max_attempts": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
@@ -37,23 +37,6 @@ class Run:
 
     def records(self, stream: str, scope: str | None = None) -> list[dict]:
         return [r for p in self.pages if p.stream == stream and scope in (None, p.scope) for r in p.records]
-
-
-def commit_cursors(pages: list[Page], before: dict) -> dict:
-    """The runner's rule: per (stream, scope) the last checkpoint, else the max cursor; never backwards."""
-    pending: dict = {}
-    for page in pages:
-        key, spec = (page.stream, page.scope), jk.STREAMS[page.stream]
-        values = [v for v in map(spec.cursor_of, page.records) if v is not None] if spec.cursor_of else []
-        if page.checkpoint is not None:
-            pending[key] = page.checkpoint
-        elif values and (key not in pending or max(values) > pending[key]):
-            pending[key] = max(values)
-    after = dict(before)
-    for key, value in pending.items():
-        if cursor_after(value, after.get(key)):
-            after[key] = str(value)
-    return after
 
 
 def sync(
@@ -80,7 +63,7 @@ def sync(
         **({"started_at": started_at} if started_at else {}),
     )
     pages = [page for resource in jk.source(ctx).resources.values() for page in resource]
-    return Run(pages, commit_cursors(pages, ctx.cursors), ctx)
+    return Run(pages, commit_cursors(jk.STREAMS, pages, ctx.cursors), ctx)
 
 
 @pytest.fixture
