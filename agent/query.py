@@ -19,9 +19,10 @@ import sys
 
 import duckdb
 
-from pipelines.config import load_settings
+from agent.policy import AiPolicy
 from pipelines.errors import DplError, ErrorClass
 from pipelines.secrets import redact
+from pipelines.settings import load_settings
 
 MASK = "***"
 
@@ -31,9 +32,9 @@ class PolicyError(DplError):
         super().__init__(ErrorClass.CONFIG, message, advice="ask within config/ai_policy.yaml or change the policy")
 
 
-def check_query(con: duckdb.DuckDBPyConnection, sql: str, policy: dict) -> None:
+def check_query(con: duckdb.DuckDBPyConnection, sql: str, policy: AiPolicy) -> None:
     """Refuse anything but one SELECT over allowed tables, without table functions."""
-    if not policy.get("enabled", True):
+    if not policy.enabled:
         raise PolicyError("the agent tools are disabled (ai_policy.yaml: enabled: false)")
     try:
         statements = con.extract_statements(sql)
@@ -77,23 +78,23 @@ def _walk(node, tables: list, ctes: set, functions: list) -> None:
             _walk(value, tables, ctes, functions)
 
 
-def table_allowed(schema: str, table: str, policy: dict) -> bool:
-    if schema not in policy.get("allowed_schemas", ["main"]):
+def table_allowed(schema: str, table: str, policy: AiPolicy) -> bool:
+    if schema not in policy.allowed_schemas:
         return False
-    if table.startswith("bronze_") and not policy.get("allow_bronze", False):
+    if table.startswith("bronze_") and not policy.allow_bronze:
         return False
-    return any(re.fullmatch(pattern, table) for pattern in policy.get("allowed_tables", [".*"]))
+    return any(re.fullmatch(pattern, table) for pattern in policy.allowed_tables)
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str, policy: dict) -> dict:
+def run_query(con: duckdb.DuckDBPyConnection, sql: str, policy: AiPolicy) -> dict:
     """Check, run and filter one query; returns {"columns", "rows", "truncated"}."""
     check_query(con, sql, policy)
     cursor = con.execute(sql)
     columns = [d[0] for d in cursor.description]
-    keep = [i for i, c in enumerate(columns) if not any(re.fullmatch(p, c) for p in policy.get("denied_columns", []))]
-    limit = int(policy.get("max_rows", 1000))
+    keep = [i for i, c in enumerate(columns) if not any(re.fullmatch(p, c) for p in policy.denied_columns)]
+    limit = policy.max_rows
     fetched = cursor.fetchmany(limit + 1)
-    patterns = [re.compile(p) for p in policy.get("redact_patterns", [])]
+    patterns = [re.compile(p) for p in policy.redact_patterns]
     rows = [[mask(row[i], patterns) for i in keep] for row in fetched[:limit]]
     return {"columns": [columns[i] for i in keep], "rows": rows, "truncated": len(fetched) > limit}
 
@@ -108,16 +109,14 @@ def mask(value, patterns: list[re.Pattern]):
     return mask(str(value), patterns)
 
 
-def describe(con: duckdb.DuckDBPyConnection, policy: dict) -> dict:
+def describe(con: duckdb.DuckDBPyConnection, policy: AiPolicy) -> dict:
     """Allowed relations and their (non-denied) columns."""
     out: dict[str, list[str]] = {}
     rows = con.execute(
         "select table_schema, table_name, column_name from information_schema.columns order by all"
     ).fetchall()
     for schema, table, column in rows:
-        if table_allowed(schema, table, policy) and not any(
-            re.fullmatch(p, column) for p in policy.get("denied_columns", [])
-        ):
+        if table_allowed(schema, table, policy) and not any(re.fullmatch(p, column) for p in policy.denied_columns):
             out.setdefault(f"{schema}.{table}", []).append(column)
     return out
 

@@ -25,9 +25,11 @@ import dlt
 from bench.peak import current_rss_mb, peak_rss_mb
 from bench.records import pages
 from pipelines.bronze.writer import BronzeWriter
-from pipelines.config import BRONZE_DEFAULTS, Settings
 from pipelines.dlt import pipelines as runner
 from pipelines.dlt.streams import FULL, Page, StreamSpec, cursor_from, id_from
+from pipelines.settings import Settings
+from pipelines.sources import SourceSettings, StreamSettings
+from pipelines.timeutil import TimeSettings
 
 SPEC = StreamSpec("issues", "id", id_from("id"), "fields.updated", cursor_from(("fields", "updated")))
 
@@ -53,14 +55,13 @@ def synthetic_source(records: int):
 
 
 def run_runner(records: int, work: Path) -> int:
+    bench = SourceSettings("bench", True, {"issues": StreamSettings(True, "FULL", "id", "fields.updated")})
     settings = Settings(
         config_dir=work,
         bronze_dir=work / "bronze",
         warehouse=work / "bench.duckdb",
-        sources={"http": {}, "bronze": dict(BRONZE_DEFAULTS), "bench": {}},
-        time={"progress_interval_s": 3600},
-        identity={},
-        ai_policy={},
+        sources={"bench": bench},
+        time=TimeSettings(progress_interval_s=3600),
     )
     runner.get = lambda name: synthetic_source(records)  # the runner's source lookup, for this process only
     result = runner.run_source(settings, "bench", mode=FULL, env={})

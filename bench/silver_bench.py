@@ -33,10 +33,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipelines.bronze.ledger import manifest_files
+from pipelines.bronze.settings import BronzeSettings
 from pipelines.bronze.writer import BronzeWriter
-from pipelines.config import Settings
+from pipelines.settings import Settings
 from pipelines.silver import build_silver
-from pipelines.silver.bronze import manifest_files, read_json_sql
+from pipelines.silver.bronze import read_json_sql
 
 PAGE = 100
 PART_ROWS = 250_000  # 4 files per million issues, as 128 MB parts of real (less compressible) issues would be
@@ -167,7 +169,7 @@ def issue(i: int, version: int, rng: random.Random, shared: dict) -> dict:
 def write_run(bronze: Path, run_id: str, numbers, version: int, with_dimensions: bool) -> None:
     rng = random.Random(version)
     shared = custom_fields(rng)
-    writer = BronzeWriter(bronze, "jira", run_id, part_max_rows=PART_ROWS)
+    writer = BronzeWriter(bronze, "jira", run_id, BronzeSettings(part_max_rows=PART_ROWS))
     if with_dimensions:
         writer.write_page("fields", FIELDS, [f["id"] for f in FIELDS], [None] * len(FIELDS))
         for p, project in enumerate(PROJECTS):
@@ -228,15 +230,7 @@ def measure(issues: int, changed: int, repeat: int, work: Path) -> dict:
     """Figures of `repeat` full builds (each into a new warehouse, each after a scan of the same files)
     and `repeat` incremental merges (each of `changed` re-delivered issues) into the last one."""
     bronze = work / "bronze"
-    settings = Settings(
-        config_dir=work,
-        bronze_dir=bronze,
-        warehouse=work / "bench.duckdb",
-        sources={},
-        time={},
-        identity={},
-        ai_policy={},
-    )
+    settings = Settings(config_dir=work, bronze_dir=bronze, warehouse=work / "bench.duckdb")
     generate_s, _, _ = timed(write_run, bronze, "run-full", range(issues), 0, True)
     files = manifest_files(bronze)
     scans, fulls, models = [], [], ModelTimes()

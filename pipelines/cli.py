@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import subprocess
@@ -11,13 +12,19 @@ import time
 
 from pipelines import cli_ops, ledger_views
 from pipelines.alerts import notify_run
-from pipelines.config import Settings, load_settings
+from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
-from pipelines.dlt.resources import available, get
-from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL
+from pipelines.dlt.pipelines import run_source
+from pipelines.dlt.resources import get
+from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, SyncContext
 from pipelines.errors import DplError, ErrorClass
 from pipelines.logs import setup_logging
+from pipelines.ops import collect_ledgers, write_gate
 from pipelines.secrets import redact
+from pipelines.settings import Settings, load_settings
+from pipelines.shell import run_shell
+from pipelines.silver import anomaly_summary, build_silver, stats
+from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
 
 log = logging.getLogger("pipelines")
 
@@ -30,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("source")
     sync.add_argument("--full", action="store_true", help="ignore cursors and re-read everything")
     sync.add_argument("--streams", help="comma-separated streams (default: every enabled stream)")
+    sync.add_argument("--run-id", help=argparse.SUPPRESS)  # set by sync-all/sync-due to find the audit row
     sync_all = sub.add_parser("sync-all", help="sync every configured source, in parallel")
     sync_all.add_argument("--full", action="store_true")
     backfill = sub.add_parser("backfill", help="re-extract the last N days regardless of cursors")
@@ -87,21 +95,17 @@ def main(argv: list[str] | None = None) -> int:
 def configured_sources(settings: Settings, env=os.environ) -> tuple[list[str], list[str]]:
     """(sources to run, notices for the ones skipped) — a source needs `enabled` and its base URL."""
     run, notices = [], []
-    for name in available():
-        module = get(name)
-        if not settings.source(name).get("enabled", True):
+    for name in SOURCE_NAMES:
+        if not settings.source(name).enabled:
             notices.append(f"{name}: skipped (enabled: false in sources.yaml)")
-        elif not env.get(module.BASE_URL_VAR):
-            notices.append(f"{name}: skipped ({module.BASE_URL_VAR} is not set)")
+        elif not env.get(BASE_URL_VARS[name]):
+            notices.append(f"{name}: skipped ({BASE_URL_VARS[name]} is not set)")
         else:
             run.append(name)
     return run, notices
 
 
 def cmd_check(settings: Settings, args) -> int:
-    from pipelines.dlt.http import HttpStats
-    from pipelines.dlt.streams import SyncContext
-
     run, notices = configured_sources(settings)
     print(f"config: OK ({settings.config_dir}/sources.yaml, time.yaml, identity.yaml, ai_policy.yaml)")
     for notice in notices:
@@ -112,11 +116,10 @@ def cmd_check(settings: Settings, args) -> int:
         try:
             ctx = SyncContext(
                 name,
-                {**settings.source(name), "http": settings.sources["http"]},
+                settings.source(name),
                 settings.time,
                 module.read_env(os.environ),
-                http=HttpStats(),
-                http_settings={**settings.sources["http"], "max_attempts": 2},
+                http_policy=dataclasses.replace(settings.http, max_attempts=2),
             )
             print(module.check(ctx))
         except DplError as exc:
@@ -126,12 +129,11 @@ def cmd_check(settings: Settings, args) -> int:
 
 
 def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None = None) -> int:
-    from pipelines.dlt.pipelines import run_source
-
     mode = mode or (FULL if args.full else INCREMENTAL)
     streams = tuple(s.strip() for s in args.streams.split(",")) if getattr(args, "streams", None) else None
     started = time.monotonic()
-    result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days)
+    run_id = getattr(args, "run_id", None)
+    result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days, run_id=run_id)
     print(summary(result, time.monotonic() - started))
     notify_run(settings, result)
     if result.error:
@@ -165,10 +167,9 @@ def cmd_sync_all(settings: Settings, args, extra: list[str] | None = None) -> in
         print("nothing to sync: set the base URL variables of at least one source (see .env.example)")
         return 1
     flags = extra or (["--full"] if getattr(args, "full", False) else [])
-    results = cli_ops.run_parallel({name: ["sync", name, *flags] for name in run})
-    codes = {name: code for name, (code, _) in results.items()}
-    print("sync-all: " + ", ".join(f"{n} {'ok' if c == 0 else f'FAILED (exit {c})'}" for n, c in codes.items()))
-    return 0 if all(c == 0 for c in codes.values()) else 1
+    results = cli_ops.run_parallel({name: ["sync", name, *flags] for name in run}, settings.bronze_dir)
+    print("sync-all: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()))
+    return 0 if all(child.code == 0 for child in results.values()) else 1
 
 
 def cmd_backfill(settings: Settings, args) -> int:
@@ -193,8 +194,6 @@ def cmd_sync_all_backfill(settings: Settings, days: int, extra: list[str]) -> in
 
 
 def cmd_verify(settings: Settings, args) -> int:
-    from pipelines.bronze.verify import verify
-
     report = verify(settings.bronze_dir, [args.source] if args.source else None, args.quarantine, not args.quick)
     for path in report.missing:
         print(f"MISSING   {path}")
@@ -213,8 +212,6 @@ def cmd_verify(settings: Settings, args) -> int:
 
 
 def cmd_silver(settings: Settings, args) -> int:
-    from pipelines.silver import build_silver
-
     started = time.monotonic()
     summary = build_silver(settings, full=args.full)
     rows = [
@@ -232,35 +229,25 @@ def cmd_silver(settings: Settings, args) -> int:
 
 
 def cmd_anomalies(settings: Settings, args) -> int:
-    from pipelines.silver import anomaly_summary
-
     print(anomaly_summary(settings))
     return 0
 
 
 def cmd_stats(settings: Settings, args) -> int:
-    from pipelines.silver import stats
-
     print(stats(settings, source=args.source, stream=args.stream))
     return 0
 
 
 def cmd_shell(settings: Settings, args) -> int:
-    from pipelines.shell import run_shell
-
     return run_shell(settings)
 
 
 def cmd_schedule_gate(settings: Settings, args) -> int:
-    from pipelines.ops import write_gate
-
     write_gate(args.cron)
     return 0
 
 
 def cmd_ledgers_artifact(settings: Settings, args) -> int:
-    from pipelines.ops import collect_ledgers
-
     copied = collect_ledgers(settings.bronze_dir, args.out)
     print(f"copied {len(copied)} ledger files to {args.out}")
     return 0

@@ -1,13 +1,14 @@
-"""Operations commands: `units`, `sync-due`, `report`, `dora`.
+"""Operations commands: `units`, `sync-due`, `report`, `dora`, and running syncs as child processes.
 
 Merged into the CLI by `pipelines/cli.py`: `cli_ops.register(sub)` in `build_parser()` and
-`COMMANDS.update(cli_ops.COMMANDS)`. Kept free of module-level imports of `pipelines.cli`.
+`COMMANDS.update(cli_ops.COMMANDS)`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import re
+import os
 import subprocess
 import sys
 import threading
@@ -15,12 +16,18 @@ from pathlib import Path
 
 import orjson
 
+from pipelines.alerts import notify_failure
+from pipelines.bronze.ledger import read_ledger
 from pipelines.display import table
-from pipelines.errors import ConfigError, DplError, ErrorClass
+from pipelines.dlt.pipelines import new_run_id
+from pipelines.dlt.resources import get
+from pipelines.errors import EXIT_CODES, ConfigError, DplError, ErrorClass
+from pipelines.report import build_report
+from pipelines.report.dora import read_dora, summary_line, text_rows
 from pipelines.timeutil import parse_iso, utc_now
+from pipelines.units import list_units, select_due
 
-_ERROR_LINE = re.compile(r"^error: (?:\w+: )?\[(?P<klass>[A-Z_]+)\] (?P<message>.*)$")
-NO_RUN_CODES = {0, 3}  # ok, or LOCKED: another run of the source is still going (not an alert)
+LOCKED_EXIT = EXIT_CODES[ErrorClass.LOCKED]  # another run of the source is still going: not an alert
 
 
 def register(sub) -> None:
@@ -70,8 +77,6 @@ def unit_rows(units, now: dt.datetime) -> list[dict]:
 
 def cmd_units(settings, args) -> int:
     """Print every unit (or one JSON object per unit with --json)."""
-    from pipelines.units import list_units
-
     now = utc_now()
     units = [u for u in list_units(settings) if args.source in (None, u.source)]
     if args.json:
@@ -97,14 +102,11 @@ def cmd_units(settings, args) -> int:
 
 def cmd_sync_due(settings, args) -> int:
     """Run, per source in parallel, the units whose schedule is due; alert on syncs that recorded no run."""
-    from pipelines.alerts import alerts_config, notify_failure
-    from pipelines.units import list_units, select_due
-
     try:
         now = parse_iso(args.now) if args.now else utc_now()
     except ValueError:
         raise ConfigError(f"--now {args.now!r}: expected an ISO-8601 time such as 2026-11-21T02:00:00Z") from None
-    grace = dt.timedelta(minutes=alerts_config(settings)["schedule"]["grace_minutes"])
+    grace = dt.timedelta(minutes=settings.alerts.schedule.grace_minutes)
     units = [u for u in list_units(settings) if args.source in (None, u.source)]
     plan = select_due(units, now, grace)
     waiting = sorted(
@@ -120,59 +122,85 @@ def cmd_sync_due(settings, args) -> int:
         print(f"sync-due: {source}: {', '.join(streams)}")
     if args.dry_run:
         return 0
-    started = utc_now()
-    results = run_parallel({s: ["sync", s, "--streams", ",".join(streams)] for s, streams in plan.items()})
-    for source, (code, error) in results.items():
-        if code not in NO_RUN_CODES and not _recorded_run_since(settings.bronze_dir, source, started):
-            klass, message = error or ("INTERNAL", f"`sync {source}` exited with code {code} and no message")
-            notify_failure(settings, source, klass, message)
-    print("sync-due: " + ", ".join(f"{n} {'ok' if c == 0 else f'FAILED (exit {c})'}" for n, (c, _) in results.items()))
-    return 0 if all(code == 0 for code, _ in results.values()) else 1
+    results = run_parallel(
+        {s: ["sync", s, "--streams", ",".join(streams)] for s, streams in plan.items()}, settings.bronze_dir
+    )
+    for source, child in results.items():
+        if child.run is None and child.code not in (0, LOCKED_EXIT):
+            notify_failure(settings, source, child.error_class, child.error_message)
+    print("sync-due: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()))
+    return 0 if all(child.code == 0 for child in results.values()) else 1
 
 
-def run_parallel(commands: dict[str, list[str]]) -> dict[str, tuple[int, tuple[str, str] | None]]:
-    """Run `python -m pipelines <argv>` per name in parallel, relaying output prefixed by the name.
+@dataclasses.dataclass
+class ChildSync:
+    """How a `sync` child process ended: its exit code and its audit row in runs.parquet (if it wrote one)."""
 
-    Returns {name: (exit code, (error class, message) of its last `error:` line or None)}.
+    source: str
+    run_id: str
+    code: int
+    run: dict | None = None  # the runs.parquet row of `run_id`
+    error_class: str | None = None
+    error_message: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        return "ok" if self.code == 0 else f"FAILED (exit {self.code})"
+
+
+def run_parallel(commands: dict[str, list[str]], bronze_dir: Path) -> dict[str, ChildSync]:
+    """Run `python -m pipelines sync <source> ...` per source in parallel, relaying output prefixed by the name.
+
+    Each child gets a run id, so its result is read from its audit row in runs.parquet afterwards. A
+    source whose secrets are missing is not started: the error is known here, with its message.
     """
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "pipelines", *argv],
+    results: dict[str, ChildSync] = {}
+    procs: dict[str, subprocess.Popen] = {}
+    for name, argv in commands.items():
+        run_id = new_run_id(utc_now())
+        results[name] = ChildSync(name, run_id, 0)
+        try:
+            get(name).read_env(os.environ)
+        except DplError as exc:
+            print(f"[{name}] error: {exc}")
+            results[name] = ChildSync(name, run_id, exc.exit_code, None, str(exc.error_class), exc.message)
+            continue
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "pipelines", *argv, "--run-id", run_id],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for name, argv in commands.items()
-    }
-    errors: dict[str, tuple[str, str] | None] = dict.fromkeys(procs)
-    threads = [threading.Thread(target=_relay, args=(name, proc, errors)) for name, proc in procs.items()]
+    threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {name: (proc.wait(), errors[name]) for name, proc in procs.items()}
+    for name, proc in procs.items():
+        child = results[name]
+        child.code = proc.wait()
+        child.run = next((r for r in read_ledger(bronze_dir, name, "runs") if r["run_id"] == child.run_id), None)
+        if child.run is not None:
+            child.error_class, child.error_message = child.run["error_class"], child.run["error_message"]
+        elif child.code != 0:
+            child.error_class = _class_of_exit(child.code)
+            child.error_message = f"`sync {name}` exited with code {child.code} before recording run {child.run_id}"
+    return results
 
 
-def _relay(name: str, proc: subprocess.Popen, errors: dict) -> None:
+def _class_of_exit(code: int) -> str:
+    """The error class an exit code stands for (CONFIG 2, LOCKED 3), INTERNAL otherwise."""
+    return next((str(klass) for klass, value in EXIT_CODES.items() if value == code), str(ErrorClass.INTERNAL))
+
+
+def _relay(name: str, proc: subprocess.Popen) -> None:
     for line in proc.stdout:
         sys.stdout.write(f"[{name}] {line}")
         sys.stdout.flush()
-        match = _ERROR_LINE.match(line.strip())
-        if match:
-            errors[name] = (match["klass"], match["message"])
-
-
-def _recorded_run_since(bronze_dir, source: str, since: dt.datetime) -> bool:
-    from pipelines.bronze.ledger import RUNS_SCHEMA, ledger_path, read_rows
-
-    rows = read_rows(ledger_path(bronze_dir, source, "runs"), RUNS_SCHEMA)
-    return any(row["started_at"] >= since - dt.timedelta(seconds=1) for row in rows)
 
 
 def cmd_report(settings, args) -> int:
     """Write the HTML report."""
-    from pipelines.report import build_report
-
     if args.days <= 0:
         raise ConfigError(f"--days {args.days}: expected a positive number of days")
     try:
@@ -189,10 +217,7 @@ def cmd_report(settings, args) -> int:
 
 def cmd_dora(settings, args) -> int:
     """Print the DORA metrics of the last weeks, one row per week, and the window as a whole."""
-    from pipelines.report.dora import read_dora, summary_line, text_rows
-    from pipelines.silver.delivery import delivery_config
-
-    weeks = args.weeks or delivery_config(settings)["dora_weeks"]
+    weeks = args.weeks or settings.delivery.dora_weeks
     if weeks <= 0:
         raise ConfigError(f"--weeks {weeks}: expected a positive number of weeks")
     dora = read_dora(settings.warehouse, weeks)

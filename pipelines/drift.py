@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipelines.bronze.ledger import TS, ledger_path, read_rows, write_rows
+from pipelines.display import table
 
 DRIFT_SCHEMA = pa.schema(
     [
@@ -184,8 +185,6 @@ def summary_rows(bronze_dir: Path, source: str, stream: str | None = None, limit
 
 def format_summary(bronze_dir: Path, source: str, stream: str | None = None, limit: int = 20) -> str:
     """A text table of the last new/vanished paths of a source (for `make stats`); '' when there are none."""
-    from pipelines.display import table
-
     rows = summary_rows(bronze_dir, source, stream, limit)
     if not rows:
         return ""

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import orjson
 
-from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.display import table
 
 
-def _sources(settings, only: str | None) -> list[str]:
-    root = Path(settings.bronze_dir)
-    if only:
-        return [only]
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-
-
-def _show(settings, args, name: str, schema, columns: list[str], shape=None) -> int:
-    sources = _sources(settings, args.source)
+def _show(settings, args, name: str, columns: list[str], shape=None) -> int:
+    sources = [args.source] if args.source else bronze_sources(settings.bronze_dir)
     if not sources:
         print(f"no bronze yet in {settings.bronze_dir}")
     for source in sources:
-        rows = read_rows(ledger_path(settings.bronze_dir, source, name), schema)
+        rows = read_ledger(settings.bronze_dir, source, name)
         rows = [shape(r) for r in rows] if shape else rows
         shown = rows[-args.limit :] if args.limit else rows
         more = f", last {len(shown)}" if len(shown) < len(rows) else ""
@@ -39,7 +28,6 @@ def show_cursors(settings, args) -> int:
         settings,
         args,
         "cursors",
-        CURSORS_SCHEMA,
         ["stream", "scope", "cursor_field", "cursor_value", "run_id", "updated_at"],
     )
 
@@ -50,7 +38,6 @@ def show_manifest(settings, args) -> int:
         settings,
         args,
         "manifest",
-        MANIFEST_SCHEMA,
         ["path", "rows", "bytes", "min_cursor", "max_cursor", "utf8_errors", "written_at"],
     )
 
@@ -72,7 +59,6 @@ def show_runs(settings, args) -> int:
         settings,
         args,
         "runs",
-        RUNS_SCHEMA,
         [
             "run_id",
             "mode",

@@ -8,6 +8,8 @@ import shutil
 import zoneinfo
 from pathlib import Path
 
+from pipelines.bronze.ledger import bronze_sources, ledger_path
+
 LEDGERS = ("manifest", "cursors", "runs", "drift", "paths")
 
 
@@ -44,14 +46,11 @@ def write_gate(cron: str | None, now: dt.datetime | None = None) -> bool:
 def collect_ledgers(bronze_dir: Path, out: Path) -> list[Path]:
     """Copy every source's manifest/cursors/runs parquet to out/<source>/ (for CI artifacts)."""
     copied = []
-    root = Path(bronze_dir)
-    if not root.is_dir():
-        return copied
-    for source_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    for source in bronze_sources(bronze_dir):
         for name in LEDGERS:
-            path = source_dir / f"{name}.parquet"
+            path = ledger_path(bronze_dir, source, name)
             if path.is_file():
-                target = Path(out) / source_dir.name / path.name
+                target = Path(out) / source / path.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
                 copied.append(target)

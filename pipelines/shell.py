@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.display import table
 from pipelines.errors import DplError, ErrorClass
+from pipelines.silver import shell_init_sql
 
 PROMPT = "dpl> "
 MAX_ROWS = 200
@@ -21,8 +22,6 @@ MAX_ROWS = 200
 
 def open_shell(settings) -> duckdb.DuckDBPyConnection:
     """An in-memory session with the warehouse attached read-only (if it exists) and bronze views."""
-    from pipelines.silver import shell_init_sql
-
     con = duckdb.connect()
     if settings.warehouse.exists():
         try:

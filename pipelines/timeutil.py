@@ -1,7 +1,8 @@
-"""One timestamp form for cursors and partitions: ISO-8601 UTC with microseconds and a Z."""
+"""One timestamp form for cursors and partitions (ISO-8601 UTC with microseconds and a Z), and time.yaml."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 UTC = dt.UTC
@@ -59,3 +60,25 @@ def parse_iso(value: str) -> dt.datetime:
 def to_epoch_ms(value: str | dt.datetime) -> int:
     moment = parse_iso(value) if isinstance(value, str) else value
     return int(moment.timestamp() * 1000)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeSettings:
+    """config/time.yaml; the field defaults are the defaults."""
+
+    safety_window_minutes: float = 60  # incremental runs start at (cursor - window)
+    census_interval_hours: float = 24  # how often an incremental Jira run sweeps issue ids; 0 = every run
+    report_timezone: str = "UTC"  # dates in reports (storage is always UTC)
+    progress_interval_s: float = 10  # progress log line interval when the output is not a terminal
+
+
+TIME_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "safety_window_minutes": {"type": "number", "minimum": 0},
+        "census_interval_hours": {"type": "number", "minimum": 0},
+        "report_timezone": {"type": "string", "format": "timezone"},
+        "progress_interval_s": {"type": "number", "exclusiveMinimum": 0},
+    },
+}

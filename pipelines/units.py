@@ -13,14 +13,13 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from pathlib import Path
 
 import orjson
 
-from pipelines.alerts.schema import alerts_config
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows
-from pipelines.dlt.resources import available, get
+from pipelines.alerts.settings import ScheduleSettings
+from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.drift import drift_label, latest_changes
+from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
 
 _EVERY = re.compile(r"^every (\d+) ?(m|min|minutes|h|hours)$")
 
@@ -145,46 +144,42 @@ def failure_streak(rows: list[dict]) -> tuple[int, str | None]:
 def list_units(settings, env=None) -> list[Unit]:
     """Every unit of every source module, plus bronze sources without a module (listed, not invented)."""
     env = os.environ if env is None else env
-    policy = alerts_config(settings)["schedule"]
+    policy = settings.alerts.schedule
     units: list[Unit] = []
-    names = available()
+    names = [name for name in SOURCE_NAMES if name in settings.sources]
     for source in names:
         units += _source_units(settings, source, env, policy)
-    root = Path(settings.bronze_dir)
-    if root.is_dir():
-        for path in sorted(root.glob("*/runs.parquet")):
-            if path.parent.name not in names and not path.parent.name.startswith((".", "_")):
-                units += _orphan_units(settings, path.parent.name)
+    for source in bronze_sources(settings.bronze_dir):
+        if source not in names and read_ledger(settings.bronze_dir, source, "runs"):
+            units += _orphan_units(settings, source)
     return units
 
 
-def _source_units(settings, source: str, env, policy: dict) -> list[Unit]:
-    module = get(source)
+def _source_units(settings, source: str, env, policy: ScheduleSettings) -> list[Unit]:
     config = settings.source(source)
-    source_enabled = config.get("enabled", True)
-    configured = bool(env.get(module.BASE_URL_VAR))
-    reason = "" if configured else f"{module.BASE_URL_VAR} is not set"
+    base_url_var = BASE_URL_VARS[source]
+    configured = bool(env.get(base_url_var))
+    reason = "" if configured else f"{base_url_var} is not set"
     runs, rows_total = _history(settings.bronze_dir, source)
     changes = latest_changes(settings.bronze_dir, source)
     units = []
-    for stream, spec in module.STREAMS.items():
-        stream_config = config.get("streams", {}).get(stream, {})
-        mode = str(stream_config.get("mode", "INCREMENTAL")).upper()
-        default = policy["default_full"] if mode == "FULL" else policy["default_incremental"]
-        schedule = stream_config.get("schedule") or default
-        enabled = bool(source_enabled and stream_config.get("enabled", True))
+    for stream, stream_config in config.streams.items():
+        mode = stream_config.mode
+        default = policy.default_full if stream_config.is_full else policy.default_incremental
+        schedule = stream_config.schedule or default
+        enabled = config.enabled and stream_config.enabled
         unit = Unit(
             source=source,
             stream=stream,
             enabled=enabled,
             mode=mode,
-            primary_key=stream_config.get("primary_key", spec.primary_key),
-            cursor_field=stream_config.get("cursor_field", spec.cursor_field),
+            primary_key=stream_config.primary_key,
+            cursor_field=stream_config.cursor_field,
             schedule=schedule,
-            schedule_default="schedule" not in stream_config,
+            schedule_default=stream_config.schedule is None,
             interval=parse_schedule(schedule),
             configured=configured,
-            reason=reason if enabled else ("source disabled in sources.yaml" if not source_enabled else "disabled"),
+            reason=reason if enabled else ("source disabled in sources.yaml" if not config.enabled else "disabled"),
             rows_total=rows_total.get(stream, 0),
             drift=drift_label(changes.get(stream)),
         )
@@ -206,15 +201,15 @@ def _orphan_units(settings, source: str) -> list[Unit]:
 
 
 def _history(bronze_dir, source: str) -> tuple[list[dict], dict[str, int]]:
-    runs = read_rows(ledger_path(bronze_dir, source, "runs"), RUNS_SCHEMA)
+    runs = read_ledger(bronze_dir, source, "runs")
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
     totals: dict[str, int] = {}
-    for row in read_rows(ledger_path(bronze_dir, source, "manifest"), MANIFEST_SCHEMA):
+    for row in read_ledger(bronze_dir, source, "manifest"):
         totals[row["stream"]] = totals.get(row["stream"], 0) + (row["rows"] or 0)
     return runs, totals
 
 
-def _apply_history(unit: Unit, runs: list[dict], policy: dict | None) -> None:
+def _apply_history(unit: Unit, runs: list[dict], policy: ScheduleSettings | None) -> None:
     mine = [
         r for r in runs if unit.stream in ((names := attempted_streams(r)) or ()) or (names is None and unit.enabled)
     ]
@@ -234,6 +229,6 @@ def _apply_history(unit: Unit, runs: list[dict], policy: dict | None) -> None:
     unit.failures, unit.failure_class = failure_streak(mine)
     if policy is None or unit.interval is None:
         return
-    unit.backoff = backoff_multiplier(unit.failures, policy["backoff_factor"])
-    cap = dt.timedelta(minutes=policy["backoff_max_minutes"])
+    unit.backoff = backoff_multiplier(unit.failures, policy.backoff_factor)
+    cap = dt.timedelta(minutes=policy.backoff_max_minutes)
     unit.next_due = next_due_at(row["started_at"], unit.interval, unit.backoff, cap)

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows  # noqa: E402
+from pipelines.bronze.ledger import read_ledger  # noqa: E402
 from pipelines.display import human_bytes, table  # noqa: E402
 from simulators import SIMULATORS, create, env_for  # noqa: E402
 
@@ -76,8 +76,8 @@ def report(servers: dict, seconds: float) -> None:
     bronze = DEMO / "bronze"
     rows = []
     for name in servers:
-        files = read_rows(ledger_path(bronze, name, "manifest"), MANIFEST_SCHEMA)
-        runs = read_rows(ledger_path(bronze, name, "runs"), RUNS_SCHEMA)
+        files = read_ledger(bronze, name, "manifest")
+        runs = read_ledger(bronze, name, "runs")
         for run in runs:
             rows.append(
                 {

@@ -71,7 +71,7 @@ def test_shipped_config_is_valid(config_dir, capsys):
         (
             "sources.yaml",
             "jira:\n  silver:\n    custom_fields:\n      story_points: 5\n",
-            "sources.yaml (jira.silver): custom_fields.story_points: expected array, got int 5",
+            "sources.yaml: jira.silver.custom_fields.story_points: expected array, got int 5",
         ),
         (
             "sources.yaml",

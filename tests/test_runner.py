@@ -9,10 +9,11 @@ import pytest
 from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_cursors, read_rows
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.verify import verify
-from pipelines.config import load_settings
 from pipelines.dlt import pipelines as runner
 from pipelines.dlt.streams import Page, StreamSpec, cursor_from, id_from
 from pipelines.errors import DplError, ErrorClass
+from pipelines.settings import load_settings
+from pipelines.sources import SourceSettings, StreamSettings
 from tests.helpers import read_lines
 
 
@@ -55,11 +56,12 @@ def items(start, n, day="01"):
 
 @pytest.fixture
 def run(monkeypatch):
+    streams = {name: StreamSettings(True, "INCREMENTAL", "id", None) for name in ("items", "builds")}
     settings = load_settings()
+    settings = settings.replace(sources={**settings.sources, "fake": SourceSettings("fake", True, streams)})
 
     def go(script, **kwargs):
         monkeypatch.setattr(runner, "get", lambda name: fake_module(script))
-        monkeypatch.setitem(settings.sources, "fake", {})
         return runner.run_source(settings, "fake", **kwargs)
 
     go.settings = settings

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import load_settings
 from pipelines.errors import DplError, ErrorClass
+from pipelines.settings import load_settings
 from pipelines.shell import run_shell
 
 

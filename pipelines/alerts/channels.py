@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from pipelines.alerts.settings import AlertsSettings, EmailSettings
 from pipelines.secrets import redact
 
 SLACK_URL_VAR = "DPL_SLACK_WEBHOOK_URL"
@@ -81,48 +82,46 @@ class SmtpEmail:
 
     name = "email"
 
-    def __init__(self, config: dict, password: str | None = None) -> None:
+    def __init__(self, config: EmailSettings, password: str | None = None) -> None:
         self.config, self.password = config, password
-        redact.add(password, config.get("username") or None)
+        redact.add(password, config.username or None)
 
     def send(self, alert: Alert) -> None:
         """Send the alert as a plain-text e-mail to every configured recipient."""
         cfg = self.config
         message = EmailMessage()
-        message["Subject"] = redact(f"{cfg['subject_prefix']} {alert.subject}".strip())
-        message["From"] = cfg["from"]
-        message["To"] = ", ".join(cfg["to"])
+        message["Subject"] = redact(f"{cfg.subject_prefix} {alert.subject}".strip())
+        message["From"] = cfg.sender
+        message["To"] = ", ".join(cfg.to)
         message.set_content(redact("\n".join(alert.lines)) + "\n")
         try:
             self._deliver(message)
         except (OSError, smtplib.SMTPException) as exc:
             code = getattr(exc, "smtp_code", None)
             detail = f"SMTP {code}" if code else type(exc).__name__
-            raise ChannelError(f"{cfg['host']}:{cfg['port']} refused or unreachable ({detail})") from None
+            raise ChannelError(f"{cfg.host}:{cfg.port} refused or unreachable ({detail})") from None
 
     def _deliver(self, message: EmailMessage) -> None:
         cfg = self.config
         context = ssl.create_default_context()
-        if cfg["security"] == "ssl":
-            server = smtplib.SMTP_SSL(cfg["host"], cfg["port"], timeout=cfg["timeout_s"], context=context)
+        if cfg.security == "ssl":
+            server = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=context)
         else:
-            server = smtplib.SMTP(cfg["host"], cfg["port"], timeout=cfg["timeout_s"])
+            server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
         with server:
-            if cfg["security"] == "starttls":
+            if cfg.security == "starttls":
                 server.starttls(context=context)
-            if cfg.get("username"):
-                server.login(cfg["username"], self.password or "")
+            if cfg.username:
+                server.login(cfg.username, self.password or "")
             server.send_message(message)
 
 
-def channels_from(config: dict, env) -> list[Channel]:
+def channels_from(config: AlertsSettings, env) -> list[Channel]:
     """The channels configured in alerts.yaml whose secrets/recipients are present."""
     channels: list[Channel] = []
-    slack = config["slack"]
     url = (env.get(SLACK_URL_VAR) or "").strip()
-    if slack.get("enabled", True) and url:
-        channels.append(SlackWebhook(url, slack["timeout_s"], slack.get("username") or None))
-    email = config["email"]
-    if email.get("enabled", True) and email.get("to"):
-        channels.append(SmtpEmail(email, env.get(SMTP_PASSWORD_VAR) or None))
+    if config.slack.enabled and url:
+        channels.append(SlackWebhook(url, config.slack.timeout_s, config.slack.username or None))
+    if config.email.enabled and config.email.to:
+        channels.append(SmtpEmail(config.email, env.get(SMTP_PASSWORD_VAR) or None))
     return channels

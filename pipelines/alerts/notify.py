@@ -10,8 +10,8 @@ import socket
 import orjson
 
 from pipelines.alerts.channels import Alert, Channel, ChannelError, channels_from
-from pipelines.alerts.schema import alerts_config
-from pipelines.bronze.ledger import RUNS_SCHEMA, ledger_path, read_rows
+from pipelines.alerts.settings import AlertsSettings
+from pipelines.bronze.ledger import read_ledger
 from pipelines.errors import ADVICE, ErrorClass
 from pipelines.secrets import redact
 from pipelines.units import backoff_multiplier, failure_streak
@@ -26,11 +26,11 @@ def notify_run(settings, result, env=None) -> list[str]:
     `result` is a `RunResult` whose audit row was appended. Never raises: a problem is one warning line.
     """
     try:
-        config = alerts_config(settings)
-        if not config["enabled"]:
+        config = settings.alerts
+        if not config.enabled:
             return []
         row = result.audit_row()
-        history = read_rows(ledger_path(settings.bronze_dir, result.source, "runs"), RUNS_SCHEMA)
+        history = read_ledger(settings.bronze_dir, result.source, "runs")
         history.sort(key=lambda r: (r["started_at"], r["run_id"]))
         ids = [r["run_id"] for r in history]
         history = history[: ids.index(row["run_id"]) + 1] if row["run_id"] in ids else [*history, row]
@@ -47,8 +47,8 @@ def notify_run(settings, result, env=None) -> list[str]:
 def notify_failure(settings, source: str, error_class: str, message: str, env=None) -> list[str]:
     """Alert on a sync that ended before it could record a run (bad secret, crash); never raises."""
     try:
-        config = alerts_config(settings)
-        if not config["enabled"] or "failed" not in config["notify_on"]:
+        config = settings.alerts
+        if not config.enabled or "failed" not in config.notify_on:
             return []
         klass = error_class if error_class in ErrorClass.__members__ else str(ErrorClass.INTERNAL)
         alert = Alert(
@@ -69,22 +69,22 @@ def notify_failure(settings, source: str, error_class: str, message: str, env=No
         return []
 
 
-def compose_run_alert(config: dict, history: list[dict], advice: str | None = None) -> Alert | None:
+def compose_run_alert(config: AlertsSettings, history: list[dict], advice: str | None = None) -> Alert | None:
     """The alert for the last run of `history` (runs.parquet rows, oldest first), or None."""
     row = history[-1]
     status, source = row["status"], row["source"]
     streak, klass = failure_streak(history)
-    threshold = config["repeat_threshold"]
+    threshold = config.repeat_threshold
     if status == "failed":
         if streak >= threshold and (streak - threshold) % threshold == 0:
             kind = "repeated"
-        elif "failed" in config["notify_on"]:
+        elif "failed" in config.notify_on:
             kind = "failed"
         else:
             return None
-    elif status == "partial" and "partial" in config["notify_on"]:
+    elif status == "partial" and "partial" in config.notify_on:
         kind = "partial"
-    elif status == "success" and config["notify_recovery"] and failure_streak(history[:-1])[0]:
+    elif status == "success" and config.notify_recovery and failure_streak(history[:-1])[0]:
         kind = "recovered"
     else:
         return None
@@ -93,11 +93,11 @@ def compose_run_alert(config: dict, history: list[dict], advice: str | None = No
         advice = advice or advice_for(row["error_class"])
         lines += [f"error: [{row['error_class']}] {row['error_message'] or ''}".rstrip(), f"advice: {advice}"]
     if kind in ("failed", "repeated") and streak > 1:
-        policy = config["schedule"]
-        factor = backoff_multiplier(streak, policy["backoff_factor"])
+        policy = config.schedule
+        factor = backoff_multiplier(streak, policy.backoff_factor)
         lines.append(
             f"repeated: {streak} failed runs in a row with {klass}; schedules back off ×{factor:g} "
-            f"(at most {policy['backoff_max_minutes']:g} min between attempts) until a run succeeds"
+            f"(at most {policy.backoff_max_minutes:g} min between attempts) until a run succeeds"
         )
     if kind == "recovered":
         previous, previous_class = failure_streak(history[:-1])

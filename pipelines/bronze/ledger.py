@@ -1,19 +1,24 @@
-"""The three parquet ledgers of a source: manifest (published files), cursors, runs (audit).
+"""The parquet ledgers of a source: manifest (published files), cursors, runs (audit).
 
-Each is rewritten whole and atomically (tmp file, fsync, rename, fsync of the folder), so a
-reader never sees a half-written ledger. Only the run holding the source's lock writes them.
+The one owner of ledger schemas, paths and readers: everything else (silver, reports, operations)
+reads ledgers through this module, never by file name. Each ledger is rewritten whole and
+atomically (tmp file, fsync, rename, fsync of the folder), so a reader never sees a half-written
+ledger. Only the run holding the source's lock writes them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.errors import DplError, ErrorClass
+from pipelines.sources import SOURCE_NAMES
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -66,8 +71,57 @@ RUNS_SCHEMA = pa.schema(
 )
 
 
+SCHEMAS = {"manifest": MANIFEST_SCHEMA, "cursors": CURSORS_SCHEMA, "runs": RUNS_SCHEMA}
+
+
 def ledger_path(bronze_dir: Path, source: str, name: str) -> Path:
+    """`<bronze_dir>/<source>/<name>.parquet`."""
     return Path(bronze_dir) / source / f"{name}.parquet"
+
+
+def read_ledger(bronze_dir: Path, source: str, name: str) -> list[dict]:
+    """All rows of one of a source's ledgers (manifest, cursors, runs); [] before the first run."""
+    return read_rows(ledger_path(bronze_dir, source, name), SCHEMAS[name])
+
+
+@dataclasses.dataclass(frozen=True)
+class BronzeFile:
+    """One published bronze file, as its manifest row describes it."""
+
+    path: str  # relative to the bronze root
+    source: str
+    stream: str
+    run_id: str
+    rows: int
+    bytes: int
+    sha256: str
+    written_at: str
+
+
+def manifest_files(bronze_dir: Path, sources: Iterable[str] = SOURCE_NAMES) -> list[BronzeFile]:
+    """Every file listed in the sources' manifests, in manifest order (sources in registry order)."""
+    return [
+        BronzeFile(
+            path=str(row["path"]),
+            source=str(row["source"] or source),
+            stream=str(row["stream"]),
+            run_id=str(row["run_id"]),
+            rows=int(row["rows"] or 0),
+            bytes=int(row["bytes"] or 0),
+            sha256=str(row["sha256"] or ""),
+            written_at=str(row["written_at"] or ""),
+        )
+        for source in sources
+        for row in read_ledger(bronze_dir, source, "manifest")
+    ]
+
+
+def bronze_sources(bronze_dir: Path) -> list[str]:
+    """Source folders present under a bronze root (registered or not), sorted."""
+    root = Path(bronze_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
 def read_rows(path: Path, schema: pa.Schema) -> list[dict]:

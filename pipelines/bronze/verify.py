@@ -9,7 +9,7 @@ from pathlib import Path
 
 import zstandard
 
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.writer import SUFFIX
 from pipelines.errors import DplError, ErrorClass
@@ -39,7 +39,7 @@ def verify(
     report = VerifyReport()
     if not root.is_dir():
         return report
-    names = sources or sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    names = sources or bronze_sources(root)
     for source in names:
         try:
             with SourceLock(root, source):  # a running sync's open .tmp part is not an orphan
@@ -54,7 +54,7 @@ def verify(
 def _verify_source(root: Path, source: str, report: VerifyReport, quarantine: bool, deep: bool) -> None:
     """Check one source's manifest rows and files (its lock held)."""
     listed = set()
-    for row in read_rows(ledger_path(root, source, "manifest"), MANIFEST_SCHEMA):
+    for row in read_ledger(root, source, "manifest"):
         listed.add(row["path"])
         report.checked += 1
         problem = _check_file(root / row["path"], row, deep)

@@ -20,6 +20,7 @@ import zstandard
 
 from pipelines.bronze.envelope import encode_lines, line_prefix
 from pipelines.bronze.ledger import Manifest, fsync_dir
+from pipelines.bronze.settings import BronzeSettings
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import utc_now
 
@@ -76,17 +77,16 @@ class BronzeWriter:
         bronze_dir: Path,
         source: str,
         run_id: str,
-        part_max_bytes: int = 128 * 1024 * 1024,
-        part_max_rows: int = 1_000_000,
-        zstd_level: int = 3,
+        settings: BronzeSettings | None = None,
         clock=utc_now,
     ) -> None:
+        settings = settings or BronzeSettings()
         self.root = Path(bronze_dir)
         self.source = source
         self.run_id = run_id
-        self.part_max_bytes = part_max_bytes
-        self.part_max_rows = part_max_rows
-        self.zstd_level = zstd_level
+        self.part_max_bytes = settings.part_max_bytes
+        self.part_max_rows = settings.part_max_rows
+        self.zstd_level = settings.zstd_level
         self.clock = clock
         self.manifest = Manifest(self.root, source)
         self.parts: dict[str, _Part] = {}

@@ -53,6 +53,25 @@ class HttpPolicy:
         return cls(**{k: v for k, v in (settings or {}).items() if k in known})
 
 
+HTTP_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        key: {"type": "number", "exclusiveMinimum": 0}
+        for key in (
+            "connect_timeout_s",
+            "read_timeout_s",
+            "max_elapsed_s",
+            "backoff_base_s",
+            "backoff_max_s",
+            "max_retry_after_s",
+            "slow_down_below",
+        )
+    }
+    | {"max_attempts": {"type": "integer", "minimum": 1}},
+}
+
+
 @dataclasses.dataclass
 class HttpStats:
     """Counters of one run, shared by all clients of a source (thread-safe)."""

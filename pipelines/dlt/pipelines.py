@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import secrets as pysecrets
 from collections import defaultdict
 from pathlib import Path
@@ -21,14 +22,15 @@ import orjson
 from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.writer import BronzeWriter
-from pipelines.config import Settings
 from pipelines.dlt.http import HttpStats
-from pipelines.dlt.resources import available, get
+from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
 from pipelines.drift import PathCollector
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.secrets import redact
+from pipelines.settings import Settings
+from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import parse_iso, utc_now
 
 log = logging.getLogger("pipelines.run")
@@ -77,6 +79,9 @@ class RunResult:
         }
 
 
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
 def new_run_id(now: dt.datetime) -> str:
     """Sortable, unique: 20261121T233000Z-a1b2c3."""
     return f"{now:%Y%m%dT%H%M%SZ}-{pysecrets.token_hex(3)}"
@@ -89,23 +94,30 @@ def run_source(
     streams: tuple[str, ...] | None = None,
     backfill_days: int | None = None,
     env: dict | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
-    """Run one source end to end under its lock; always appends an audit row once locked."""
+    """Run one source end to end under its lock; always appends an audit row once locked.
+
+    `run_id` lets a caller that starts the run in a child process find its audit row afterwards.
+    """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
     try:
         module = get(source)
+        source_settings = settings.source(source)
     except KeyError:
-        raise ConfigError(f"unknown source {source!r}: expected one of {', '.join(available())}") from None
+        raise ConfigError(f"unknown source {source!r}: expected one of {', '.join(SOURCE_NAMES)}") from None
+    if run_id is not None and not RUN_ID.fullmatch(run_id):
+        raise ConfigError(f"run id {run_id!r}: expected the form 20261121T233000Z-a1b2c3")
     secrets = module.read_env(os.environ if env is None else env)
-    _check_streams(module.STREAMS, streams, settings.source(source))
+    _check_streams(module.STREAMS, streams, source_settings)
     bronze_dir = Path(settings.bronze_dir)
     started = utc_now()
-    result = RunResult(new_run_id(started), source, mode, started)
+    result = RunResult(run_id or new_run_id(started), source, mode, started)
     with SourceLock(bronze_dir, source):
         ctx = SyncContext(
             source=source,
-            settings={**settings.source(source), "http": settings.sources["http"]},
+            settings=source_settings,
             time=settings.time,
             secrets=secrets,
             mode=mode,
@@ -114,15 +126,12 @@ def run_source(
             streams=streams,
             started_at=started,
             http=result.stats,
-            http_settings=settings.sources["http"],
+            http_policy=settings.http,
         )
-        bronze = settings.sources["bronze"]
-        writer = BronzeWriter(
-            bronze_dir, source, result.run_id, bronze["part_max_bytes"], bronze["part_max_rows"], bronze["zstd_level"]
-        )
+        writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
         result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
-        progress = Progress(source, result.stats, settings.time.get("progress_interval_s", 10))
+        progress = Progress(source, result.stats, settings.time.progress_interval_s)
         drift = PathCollector()
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
@@ -276,12 +285,11 @@ def classify(exc: BaseException) -> DplError:
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 
 
-def _check_streams(specs: dict, streams: tuple[str, ...] | None, settings: dict) -> None:
+def _check_streams(specs: dict, streams: tuple[str, ...] | None, settings: SourceSettings) -> None:
     unknown = sorted(set(streams or ()) - set(specs))
     if unknown:
         raise ConfigError(f"unknown stream(s) {', '.join(unknown)}: expected some of {', '.join(sorted(specs))}")
-    configured = settings.get("streams", {})
-    disabled = sorted(s for s in streams or () if not configured.get(s, {}).get("enabled", True))
+    disabled = sorted(s for s in streams or () if not settings.stream(s).enabled)
     if disabled:
         raise ConfigError(
             f"stream(s) {', '.join(disabled)} disabled in sources.yaml (enabled: false): enable them there to sync them"

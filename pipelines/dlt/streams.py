@@ -14,7 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.timeutil import parse_iso, to_utc_iso, utc_now
+from pipelines.dlt.http import ApiClient, HttpPolicy, HttpStats, make_client
+from pipelines.sources import SourceSettings, StreamSettings
+from pipelines.timeutil import TimeSettings, parse_iso, to_utc_iso, utc_now
 
 FULL = "full"
 INCREMENTAL = "incremental"
@@ -71,8 +73,8 @@ class SyncContext:
     """Everything a source needs for one run, passed in explicitly (no globals, no os.environ)."""
 
     source: str
-    settings: dict  # the source's section of config/sources.yaml, defaults applied
-    time: dict  # config/time.yaml
+    settings: SourceSettings  # the source's section of config/sources.yaml, defaults applied
+    time: TimeSettings  # config/time.yaml
     secrets: dict[str, str]  # the source's environment variables (URLs, users, tokens)
     mode: str = INCREMENTAL
     cursors: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
@@ -81,30 +83,25 @@ class SyncContext:
     started_at: dt.datetime = dataclasses.field(default_factory=utc_now)
     gaps: list[Gap] = dataclasses.field(default_factory=list)
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
-    http: Any = None  # the run's HttpStats, shared by every client of the source
-    http_settings: dict = dataclasses.field(default_factory=dict)  # sources.yaml `http:` (retries, pacing)
+    http: HttpStats = dataclasses.field(default_factory=HttpStats)  # the run's counters, shared by every client
+    http_policy: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)  # sources.yaml `http:`
 
-    def client(self, base_url: str, auth: Any = None, **kwargs: Any) -> Any:
-        """A REST client for this run: counted in `self.http`, retrying per `self.http_settings`."""
-        from pipelines.dlt.http import HttpPolicy, HttpStats, make_client
+    def client(self, base_url: str, auth: Any = None, **kwargs: Any) -> ApiClient:
+        """A REST client for this run: counted in `self.http`, retrying per `self.http_policy`."""
+        return make_client(base_url, auth, self.http, self.http_policy, self.source, **kwargs)
 
-        if self.http is None:
-            self.http = HttpStats()
-        policy = HttpPolicy.from_settings(self.http_settings or self.settings.get("http"))
-        return make_client(base_url, auth, self.http, policy, self.source, **kwargs)
-
-    def stream_settings(self, stream: str) -> dict:
-        return self.settings.get("streams", {}).get(stream, {})
+    def stream_settings(self, stream: str) -> StreamSettings:
+        return self.settings.stream(stream)
 
     def wants(self, stream: str) -> bool:
         """Is the stream enabled in config and selected for this run?"""
         if self.streams is not None and stream not in self.streams:
             return False
-        return bool(self.stream_settings(stream).get("enabled", True))
+        return self.stream_settings(stream).enabled
 
     def stream_mode(self, stream: str) -> str:
         """The effective mode: a FULL stream is always full; backfill and full runs win otherwise."""
-        if str(self.stream_settings(stream).get("mode", "INCREMENTAL")).upper() == "FULL":
+        if self.stream_settings(stream).is_full:
             return FULL
         return self.mode
 
@@ -125,8 +122,7 @@ class SyncContext:
         value = self.cursor(stream, scope)
         if value is None:
             return None
-        window = dt.timedelta(minutes=float(self.time.get("safety_window_minutes", 60)))
-        return parse_iso(value) - window
+        return parse_iso(value) - dt.timedelta(minutes=float(self.time.safety_window_minutes))
 
     def record_gap(self, stream: str, scope: str, error_class: str, message: str) -> None:
         self.gaps.append(Gap(stream, scope, str(error_class), message))

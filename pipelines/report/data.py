@@ -9,14 +9,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows
-from pipelines.dlt.resources import available
+from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.drift import read_drift
 from pipelines.errors import DplError
 from pipelines.report.dora import Dora, read_dora
 from pipelines.secrets import redact
-from pipelines.silver.delivery import delivery_config
 from pipelines.silver.warehouse import connect
+from pipelines.sources import SOURCE_NAMES
 from pipelines.timeutil import parse_iso
 from pipelines.units import Unit, list_units
 
@@ -56,17 +55,14 @@ class ReportData:
 def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) -> ReportData:
     """Read every source's ledgers, drift events, units and the anomaly summary."""
     now = now or dt.datetime.now(dt.UTC)
-    tz_name = settings.time.get("report_timezone", "UTC")
+    tz_name = settings.time.report_timezone
     tz = zoneinfo.ZoneInfo(tz_name)
     root = Path(settings.bronze_dir)
-    names = list(available())
-    if root.is_dir():
-        names += sorted(
-            p.name for p in root.iterdir() if p.is_dir() and p.name not in names and (p / "runs.parquet").exists()
-        )
+    names = list(SOURCE_NAMES)
+    names += [name for name in bronze_sources(root) if name not in names and read_ledger(root, name, "runs")]
     sources = [_source(root, name, days, now, tz) for name in names]
     anomalies, note = read_anomalies(Path(settings.warehouse))
-    dora = read_dora(Path(settings.warehouse), delivery_config(settings)["dora_weeks"])
+    dora = read_dora(Path(settings.warehouse), settings.delivery.dora_weeks)
     return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora)
 
 
@@ -77,7 +73,7 @@ def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceDat
     rows_per_day: dict[str, list[int]] = {}
     bytes_per_day: dict[str, list[int]] = {}
     streams: dict[str, dict] = {}
-    for row in read_rows(ledger_path(root, name, "manifest"), MANIFEST_SCHEMA):
+    for row in read_ledger(root, name, "manifest"):
         stream = row["stream"]
         entry = streams.setdefault(stream, {"stream": stream, "files": 0, "rows": 0, "bytes": 0, "last_written": None})
         entry["files"] += 1
@@ -90,7 +86,7 @@ def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceDat
         if day is not None:
             rows_per_day.setdefault(stream, [0] * days)[day] += row["rows"] or 0
             bytes_per_day.setdefault(stream, [0] * days)[day] += row["bytes"] or 0
-    runs = read_rows(ledger_path(root, name, "runs"), RUNS_SCHEMA)
+    runs = read_ledger(root, name, "runs")
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
     for run in runs:
         ended = run["ended_at"]
@@ -108,7 +104,7 @@ def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceDat
         bytes_per_day,
         sorted(streams.values(), key=lambda s: s["stream"]),
         runs[-MAX_RUNS:],
-        [_freshness(row, now) for row in read_rows(ledger_path(root, name, "cursors"), CURSORS_SCHEMA)],
+        [_freshness(row, now) for row in read_ledger(root, name, "cursors")],
         list(reversed(changes)),
         paths,
     )

@@ -1,22 +1,23 @@
-"""What silver may read from bronze: the files listed in the manifests, cursors and runs.
+"""What silver may read from bronze: the files listed in the manifests, and the ledgers.
 
 A relation `bronze_<source>_<stream>` is a `read_json` over a list of manifest files (or an empty
 relation with the same columns when the list is empty: a glob or list matching no file is an
-error in DuckDB). `bronze_<source>_cursors` / `_runs` / `_manifest` read that source's parquet files.
+error in DuckDB). `bronze_<source>_cursors` / `_runs` / `_manifest` read that source's ledger.
+Ledger schemas, paths and readers belong to `pipelines/bronze/ledger.py`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 import yaml
 
-from pipelines.dlt.resources import SOURCE_NAMES
+from pipelines.bronze.ledger import SCHEMAS, ledger_path
 from pipelines.errors import DplError, ErrorClass
+from pipelines.sources import SOURCE_NAMES
 
 ENVELOPE_COLUMNS = {
     "__source": "VARCHAR",
@@ -28,47 +29,9 @@ ENVELOPE_COLUMNS = {
     "__parent": "JSON",
     "payload": "JSON",
 }
-STATE_FILES = {
-    "cursors": {
-        "stream": "VARCHAR",
-        "scope": "VARCHAR",
-        "cursor_field": "VARCHAR",
-        "cursor_value": "VARCHAR",
-        "run_id": "VARCHAR",
-        "updated_at": "TIMESTAMP",
-    },
-    "manifest": {
-        "path": "VARCHAR",
-        "source": "VARCHAR",
-        "stream": "VARCHAR",
-        "run_id": "VARCHAR",
-        "part": "BIGINT",
-        "rows": "BIGINT",
-        "bytes": "BIGINT",
-        "sha256": "VARCHAR",
-        "min_cursor": "VARCHAR",
-        "max_cursor": "VARCHAR",
-        "utf8_errors": "BIGINT",
-        "written_at": "TIMESTAMP",
-    },
-    "runs": {"run_id": "VARCHAR", "source": "VARCHAR", "mode": "VARCHAR", "status": "VARCHAR"},
-}
 MAX_OBJECT_BYTES = 256 * 1024 * 1024
 SHAPES_FILE = Path(__file__).resolve().parents[2] / "sql" / "payload_shapes.yml"
-
-
-@dataclasses.dataclass(frozen=True)
-class BronzeFile:
-    """One published bronze file, as its manifest row describes it."""
-
-    path: str  # relative to the bronze root
-    source: str
-    stream: str
-    run_id: str
-    rows: int
-    bytes: int
-    sha256: str
-    written_at: str
+ARROW_TO_DUCKDB = {"string": "VARCHAR", "int32": "INTEGER", "int64": "BIGINT", "double": "DOUBLE"}
 
 
 def split_relation(name: str) -> tuple[str, str]:
@@ -80,42 +43,15 @@ def split_relation(name: str) -> tuple[str, str]:
     raise DplError(ErrorClass.CONFIG, f"{name}: not a bronze relation (expected bronze_<source>_<stream>)")
 
 
-def manifest_files(bronze_dir: Path) -> list[BronzeFile]:
-    """Every file listed in `<bronze_dir>/<source>/manifest.parquet`, in manifest order."""
-    files: list[BronzeFile] = []
-    for source in SOURCE_NAMES:
-        path = bronze_dir / source / "manifest.parquet"
-        if not path.exists():
-            continue
-        try:
-            table = pq.read_table(path)
-        except (OSError, ValueError) as exc:
-            raise DplError(ErrorClass.STORAGE, f"{path}: unreadable manifest ({exc})") from None
-        for row in table.to_pylist():
-            files.append(
-                BronzeFile(
-                    path=str(row["path"]),
-                    source=str(row.get("source") or source),
-                    stream=str(row["stream"]),
-                    run_id=str(row["run_id"]),
-                    rows=int(row.get("rows") or 0),
-                    bytes=int(row.get("bytes") or 0),
-                    sha256=str(row.get("sha256") or ""),
-                    written_at=str(row.get("written_at") or ""),
-                )
-            )
-    return files
-
-
-def state_path(bronze_dir: Path, source: str, kind: str) -> Path:
-    """`<bronze_dir>/<source>/<kind>.parquet` (kind: cursors, runs, manifest)."""
-    return bronze_dir / source / f"{kind}.parquet"
-
-
-def read_cursor_rows(bronze_dir: Path, source: str) -> list[dict]:
-    """The rows of a source's cursors.parquet (empty when absent)."""
-    path = state_path(bronze_dir, source, "cursors")
-    return pq.read_table(path).to_pylist() if path.exists() else []
+def ledger_columns(kind: str) -> dict[str, str]:
+    """{column: DuckDB type} of a ledger, from its schema in `pipelines/bronze/ledger.py`."""
+    columns = {}
+    for field in SCHEMAS[kind]:
+        if pa.types.is_timestamp(field.type):
+            columns[field.name] = "TIMESTAMPTZ" if field.type.tz else "TIMESTAMP"
+        else:
+            columns[field.name] = ARROW_TO_DUCKDB[str(field.type)]
+    return columns
 
 
 def file_digest(path: Path) -> str:
@@ -167,17 +103,17 @@ def read_json_sql(bronze_dir: Path, paths: list[str], payload_type: str = "JSON"
     )
 
 
-def state_sql(bronze_dir: Path, source: str, kind: str) -> str:
-    """A SELECT over a source's cursors/runs/manifest parquet, or an empty typed relation."""
-    path = state_path(bronze_dir, source, kind)
+def ledger_sql(bronze_dir: Path, source: str, kind: str) -> str:
+    """A SELECT over a source's cursors/runs/manifest ledger, or an empty typed relation before it exists."""
+    path = ledger_path(bronze_dir, source, kind)
     if not path.exists():
-        return empty_relation(STATE_FILES[kind])
+        return empty_relation(ledger_columns(kind))
     return f"select * from read_parquet({quote(str(path.resolve()))})"
 
 
 def relation_sql(bronze_dir: Path, name: str, paths: list[str], payload_type: str = "JSON") -> str:
     """The SELECT bound to bronze relation `name`: a state parquet, or the given stream files."""
     source, stream = split_relation(name)
-    if stream in STATE_FILES:
-        return state_sql(bronze_dir, source, stream)
+    if stream in SCHEMAS:
+        return ledger_sql(bronze_dir, source, stream)
     return read_json_sql(bronze_dir, paths, payload_type)

@@ -16,20 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, read_ledger
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import delivery, jira
-from pipelines.silver.bronze import (
-    SHAPES_FILE,
-    BronzeFile,
-    file_digest,
-    load_shapes,
-    manifest_files,
-    read_cursor_rows,
-    relation_sql,
-    shape_type,
-    split_relation,
-    state_path,
-)
+from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
 from pipelines.silver.models import Model, load_models
 from pipelines.silver.warehouse import connect, relations
 
@@ -47,7 +37,7 @@ def build_silver(settings, full: bool = False) -> dict:
     """Merge new bronze files into the silver tables (all files when `full`); {table: {rows, changed}}."""
     models = load_models()
     files = manifest_files(settings.bronze_dir)
-    config = jira.silver_config(settings.sources, settings.config_dir / "sources.yaml")
+    config = settings.jira_silver
     started = time.monotonic()
     with connect(settings.warehouse) as con:
         con.execute("set preserve_insertion_order = false")
@@ -65,7 +55,7 @@ def build_silver(settings, full: bool = False) -> dict:
         con.execute("begin transaction")
         try:
             jira.write_config_tables(con, config)
-            delivery.write_config_tables(con, settings)
+            delivery.write_config_tables(con, settings.delivery, settings.identity)
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")
@@ -215,7 +205,7 @@ class Run:
             paths = self.paths(model, source, stream)
             digest.update(f"{name}:{'|'.join(paths)}".encode())
             if stream in ("cursors", "runs", "manifest"):
-                digest.update(file_digest(state_path(self.bronze_dir, source, stream)).encode())
+                digest.update(file_digest(ledger_path(self.bronze_dir, source, stream)).encode())
             shape = self.shapes.get(f"{source}_{stream}")
             sql = relation_sql(self.bronze_dir, name, paths, shape_type(shape) if shape else "JSON")
             self.con.execute(f"create or replace temp view {name} as {sql}")
@@ -226,7 +216,7 @@ class Run:
         pool = self.files if model.materialized == "table" else self.batch
         chosen = [f for f in pool if f.source == source and f.stream == stream]
         if model.files == "cursor_runs":
-            runs = {row["run_id"] for row in read_cursor_rows(self.bronze_dir, source) if row["stream"] == stream}
+            runs = {row["run_id"] for row in read_ledger(self.bronze_dir, source, "cursors") if row["stream"] == stream}
             chosen = [f for f in chosen if f.run_id in runs]
         return [f.path for f in chosen]
 

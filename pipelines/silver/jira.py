@@ -1,6 +1,6 @@
 """Jira specifics of silver: custom fields mapped by name, release label patterns, issue type groups.
 
-Configured in config/sources.yaml under `jira.silver` (see `SILVER_DEFAULTS`, `SILVER_SCHEMA`).
+Configured in config/sources.yaml under `jira.silver` (`JiraSilverSettings` in settings.py).
 Each mapped custom field is added to the typed payload of `jira_issues` (as JSON), and
 `stg_jira__issue_records.sql` reads it through a temporary macro `jira_cf_<name>(fields)`
 (the first non-null of that name's field ids).
@@ -15,62 +15,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import validate
+from pipelines.bronze.ledger import BronzeFile
 from pipelines.errors import ConfigError
-from pipelines.silver.bronze import BronzeFile, read_json_sql
+from pipelines.silver.bronze import read_json_sql
+from pipelines.silver.settings import CATEGORIES, CUSTOM_FIELDS, JiraSilverSettings, label_pattern
 
-CUSTOM_FIELDS = ("story_points", "sprint", "epic_link")
-CATEGORIES = ("epic", "story", "bug", "task", "subtask")
-SILVER_DEFAULTS = {
-    "custom_fields": {
-        "story_points": ["Story Points", "Story point estimate"],
-        "sprint": ["Sprint"],
-        "epic_link": ["Epic Link"],
-    },
-    "release_label_patterns": ["^release-(?<version>.+)$"],
-    "issue_types": {
-        "epic": ["Epic"],
-        "story": ["Story"],
-        "bug": ["Bug"],
-        "task": ["Task"],
-        "subtask": ["Sub-task", "Subtask"],
-    },
-}
-_NAMES = {"type": "array", "items": {"type": "string"}}
-SILVER_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "custom_fields": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": dict.fromkeys(CUSTOM_FIELDS, _NAMES),
-        },
-        "release_label_patterns": _NAMES,  # checked by label_pattern(): `(?<name>...)` is not Python syntax
-        "issue_types": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": dict.fromkeys(CATEGORIES, _NAMES),
-        },
-    },
-}
 FIELD_ID = re.compile(r"customfield_\d+")
-MAX_GROUP = 9
-
-
-def silver_config(sources: dict, where: Path = Path("config/sources.yaml")) -> dict:
-    """`jira.silver` of sources.yaml, validated, over the defaults (each listed key replaces its default)."""
-    config = copy.deepcopy(SILVER_DEFAULTS)
-    given = (sources.get("jira") or {}).get("silver") or {}
-    validate(given, SILVER_SCHEMA, Path(f"{where} (jira.silver)"))
-    for key, value in given.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key].update(value)
-        else:
-            config[key] = value
-    for pattern in config["release_label_patterns"]:
-        label_pattern(pattern)
-    return config
 
 
 def latest_fields(con: duckdb.DuckDBPyConnection, bronze_dir: Path, files: list[BronzeFile]) -> list[tuple]:
@@ -84,7 +34,7 @@ def latest_fields(con: duckdb.DuckDBPyConnection, bronze_dir: Path, files: list[
     return con.execute(sql).fetchall()
 
 
-def resolve_custom_fields(config: dict, fields: list[tuple]) -> dict[str, list[str]]:
+def resolve_custom_fields(config: JiraSilverSettings, fields: list[tuple]) -> dict[str, list[str]]:
     """Field ids per logical name: configured `customfield_N` ids as is, names matched case-insensitively."""
     by_name: dict[str, list[str]] = {}
     for field_id, name in fields:
@@ -93,7 +43,7 @@ def resolve_custom_fields(config: dict, fields: list[tuple]) -> dict[str, list[s
     mapping = {}
     for logical in CUSTOM_FIELDS:
         ids: list[str] = []
-        for name in config["custom_fields"].get(logical, []):
+        for name in config.custom_fields.get(logical, ()):
             found = [name] if FIELD_ID.fullmatch(name) else sorted(by_name.get(name.casefold(), []))
             ids.extend(i for i in found if i not in ids)
         mapping[logical] = ids
@@ -125,9 +75,9 @@ def with_custom_fields(shapes: dict, mapping: dict[str, list[str]]) -> dict:
     return shapes
 
 
-def write_config_tables(con: duckdb.DuckDBPyConnection, config: dict) -> None:
+def write_config_tables(con: duckdb.DuckDBPyConnection, config: JiraSilverSettings) -> None:
     """(Re)write `_silver_jira_release_label_patterns` and `_silver_jira_issue_type_categories`."""
-    patterns = [(order, *label_pattern(text)) for order, text in enumerate(config["release_label_patterns"], 1)]
+    patterns = [(order, *label_pattern(text)) for order, text in enumerate(config.release_label_patterns, 1)]
     for _, pattern, _ in patterns:  # DuckDB uses RE2, stricter than Python (no look-arounds, no backreferences)
         try:
             con.execute("select regexp_matches('', ?)", [pattern])
@@ -144,29 +94,13 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: dict) -> None:
         con.executemany("insert into _silver_jira_release_label_patterns values (?, ?, ?)", patterns)
     categories = {}
     for category in CATEGORIES:
-        for name in config["issue_types"].get(category, []):
+        for name in config.issue_types.get(category, ()):
             categories.setdefault(name.casefold(), category)
     con.execute(
         "create or replace table _silver_jira_issue_type_categories (issue_type_name varchar, issue_category varchar)"
     )
     if categories:
         con.executemany("insert into _silver_jira_issue_type_categories values (?, ?)", sorted(categories.items()))
-
-
-def label_pattern(text: str) -> tuple[str, int]:
-    """An RE2 pattern and the number of its `version` group (named `version`, else group 1)."""
-    python_form = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", text)
-    try:
-        compiled = re.compile(python_form)
-    except re.error as exc:
-        raise ConfigError(f"jira.silver.release_label_patterns: {text!r} is not a valid pattern ({exc})") from None
-    group = compiled.groupindex.get("version", 1)
-    if compiled.groups < 1 or group > MAX_GROUP:
-        raise ConfigError(
-            f"jira.silver.release_label_patterns: {text!r} needs a capturing group for the version "
-            f"(`(?<version>...)` or the first group, among the first {MAX_GROUP})"
-        )
-    return python_form, group
 
 
 def mapping_state(mapping: dict[str, list[str]]) -> str:

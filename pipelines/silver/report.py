@@ -7,10 +7,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.dlt.resources import SOURCE_NAMES
+from pipelines.bronze.ledger import SCHEMAS, ledger_path, manifest_files
 from pipelines.drift import format_summary
-from pipelines.silver.bronze import manifest_files, quote, read_json_sql, state_path
+from pipelines.silver.bronze import quote, read_json_sql
 from pipelines.silver.warehouse import connect, relations
+from pipelines.sources import SOURCE_NAMES
 
 SAMPLE_ROWS = 5
 
@@ -20,7 +21,7 @@ def stats(settings, source: str | None = None, stream: str | None = None) -> str
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     sources = [name for name in SOURCE_NAMES if source in (None, name)]
-    manifests = [p for name in sources if (p := state_path(settings.bronze_dir, name, "manifest")).exists()]
+    manifests = [p for name in sources if (p := ledger_path(settings.bronze_dir, name, "manifest")).exists()]
     if not manifests:
         return f"no bronze yet under {settings.bronze_dir} (run `make sync-<source>` first)"
     where = f"where stream = {quote(stream)}" if stream else ""
@@ -53,7 +54,7 @@ def stats(settings, source: str | None = None, stream: str | None = None) -> str
 def source_ledgers(con: duckdb.DuckDBPyConnection, bronze_dir: Path, source: str, stream: str | None) -> list[str]:
     """The last run and the cursors of one source, as lines."""
     lines: list[str] = []
-    runs = state_path(bronze_dir, source, "runs")
+    runs = ledger_path(bronze_dir, source, "runs")
     if runs.exists():
         lines += ["", f"Last run of {source} (runs.parquet)"]
         lines += table(
@@ -61,7 +62,7 @@ def source_ledgers(con: duckdb.DuckDBPyConnection, bronze_dir: Path, source: str
             f"""select run_id, mode, status, started_at, ended_at, error_class
                 from read_parquet({quote(str(runs))}) order by started_at desc limit 1""",
         )
-    cursors = state_path(bronze_dir, source, "cursors")
+    cursors = ledger_path(bronze_dir, source, "cursors")
     if cursors.exists():
         where = f"where stream = {quote(stream)}" if stream else ""
         lines += ["", f"Cursors of {source} (cursors.parquet)"]
@@ -110,8 +111,8 @@ def shell_init_sql(settings) -> str:
             f"create or replace temp view bronze_{source}_{stream} as {read_json_sql(settings.bronze_dir, paths)};"
         )
     for source in SOURCE_NAMES:
-        for kind in ("manifest", "cursors", "runs"):
-            path = state_path(settings.bronze_dir, source, kind)
+        for kind in SCHEMAS:
+            path = ledger_path(settings.bronze_dir, source, kind)
             if path.exists():
                 statements.append(
                     f"create or replace temp view bronze_{source}_{kind} as "

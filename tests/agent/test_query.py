@@ -1,19 +1,22 @@
 """The agent query tool enforces ai_policy.yaml before and after running a query."""
 
+import dataclasses
+
 import duckdb
 import pytest
 
+from agent.policy import AiPolicy
 from agent.query import PolicyError, describe, run_query
 
-POLICY = {
-    "enabled": True,
-    "allowed_schemas": ["main"],
-    "allowed_tables": ["jira_.*"],
-    "denied_columns": [".*email.*"],
-    "redact_patterns": [r"[\w.]+@[\w.]+"],
-    "max_rows": 2,
-    "allow_bronze": False,
-}
+POLICY = AiPolicy(
+    enabled=True,
+    allowed_schemas=("main",),
+    allowed_tables=("jira_.*",),
+    denied_columns=(".*email.*",),
+    redact_patterns=(r"[\w.]+@[\w.]+",),
+    max_rows=2,
+    allow_bronze=False,
+)
 
 
 @pytest.fixture
@@ -63,13 +66,13 @@ def test_ctes_are_not_mistaken_for_tables(con):
 
 
 def test_bronze_views_need_allow_bronze(con):
-    policy = {**POLICY, "allowed_tables": [".*"], "allow_bronze": True}
+    policy = dataclasses.replace(POLICY, allowed_tables=(".*",), allow_bronze=True)
     assert run_query(con, "select * from bronze_jira_issues", policy)["rows"] == [[1]]
 
 
 def test_disabled_policy_refuses_everything(con):
     with pytest.raises(PolicyError):
-        run_query(con, "select 1", {**POLICY, "enabled": False})
+        run_query(con, "select 1", dataclasses.replace(POLICY, enabled=False))
 
 
 def test_describe_lists_only_allowed_tables_and_columns(con):

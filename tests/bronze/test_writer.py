@@ -5,6 +5,7 @@ import os
 import pytest
 
 from pipelines.bronze.ledger import MANIFEST_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.settings import BronzeSettings
 from pipelines.bronze.verify import verify
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.errors import DplError, ErrorClass
@@ -34,7 +35,7 @@ def test_partition_path_is_utc_ingestion_date(tmp_path):
 
 
 def test_rotation_by_rows_splits_pages(tmp_path):
-    writer = BronzeWriter(tmp_path, "jira", "R1", part_max_rows=4)
+    writer = BronzeWriter(tmp_path, "jira", "R1", BronzeSettings(part_max_rows=4))
     write(writer, "issues", records(10))
     rows = writer.close()
     assert [r["rows"] for r in rows] == [4, 4, 2]
@@ -42,7 +43,7 @@ def test_rotation_by_rows_splits_pages(tmp_path):
 
 
 def test_rotation_by_compressed_size(tmp_path):
-    writer = BronzeWriter(tmp_path, "jira", "R1", part_max_bytes=2000, zstd_level=1)
+    writer = BronzeWriter(tmp_path, "jira", "R1", BronzeSettings(part_max_bytes=2000, zstd_level=1))
     for i in range(20):
         recs = [{"id": str(i * 10 + j), "blob": os.urandom(200).hex()} for j in range(10)]
         write(writer, "issues", recs)

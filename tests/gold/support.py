@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.config import build
+from pipelines.settings import build_over_defaults
 from pipelines.silver import build_silver
+from pipelines.silver.settings import DeliverySettings, IdentitySettings
 from tests.gold.delivery_records import write_world
 from tests.silver.bronze_files import Bronze
 from tests.silver.support import settings_for
@@ -24,10 +27,9 @@ IDENTITY = {
 
 def gold_settings(root: Path, warehouse: str = "w.duckdb", delivery: dict | None = None, identity=IDENTITY):
     """Settings on `root` (bronze in root/bronze) with the identity config above and `delivery` settings."""
-    settings = settings_for(root, warehouse=warehouse)
-    settings.identity = identity
-    settings.delivery = delivery or {}
-    return settings
+    return settings_for(root, warehouse=warehouse).replace(
+        identity=build(IdentitySettings, identity), delivery=build_over_defaults(DeliverySettings, delivery)
+    )
 
 
 def built_world(root: Path, **kwargs):

@@ -8,11 +8,12 @@ import pytest
 
 from pipelines import cli_ops
 from pipelines.cli import main
-from pipelines.config import load_settings
+from pipelines.config import build
 from pipelines.errors import ConfigError
 from pipelines.report import build_report
+from pipelines.settings import load_settings
 from pipelines.silver import build_silver
-from pipelines.silver.delivery import DELIVERY_DEFAULTS
+from pipelines.silver.settings import DeliverySettings, IdentitySettings
 from tests.gold.delivery_records import write_world
 from tests.gold.support import IDENTITY, gold_settings
 from tests.silver.bronze_files import Bronze
@@ -20,8 +21,7 @@ from tests.silver.bronze_files import Bronze
 
 @pytest.fixture
 def settings():
-    settings = load_settings()
-    settings.identity = IDENTITY
+    settings = load_settings().replace(identity=build(IdentitySettings, IDENTITY))
     write_world(Bronze(settings.bronze_dir))
     build_silver(settings)
     return settings
@@ -58,7 +58,7 @@ def test_the_report_has_a_dora_section_with_charts(settings, tmp_path):
 
 
 def test_delivery_yaml_documents_the_defaults_and_is_validated(tmp_path, monkeypatch):
-    assert load_settings().delivery == DELIVERY_DEFAULTS
+    assert load_settings().delivery == DeliverySettings()
     (tmp_path / "delivery.yaml").write_text("change_failure: {window_hourz: 3}\n")
     for name in ("sources.yaml", "time.yaml", "identity.yaml"):
         (tmp_path / name).write_text("{}\n")
@@ -66,4 +66,4 @@ def test_delivery_yaml_documents_the_defaults_and_is_validated(tmp_path, monkeyp
     with pytest.raises(ConfigError, match=r"delivery.yaml: change_failure: unknown key 'window_hourz'"):
         load_settings()
     with pytest.raises(ConfigError, match="production_environment 'prod' is not one of the environments"):
-        build_silver(gold_settings(tmp_path, delivery={"production_environment": "prod"}))
+        gold_settings(tmp_path, delivery={"production_environment": "prod"})

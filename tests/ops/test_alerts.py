@@ -1,5 +1,6 @@
 """Alerts: webhook and SMTP on loopback, message content, no secret anywhere, repeats, failing channels."""
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -9,9 +10,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from pipelines.alerts import notify_failure, notify_run
-from pipelines.config import load_settings
+from pipelines.alerts import AlertsSettings, notify_failure, notify_run
+from pipelines.config import build
 from pipelines.dlt.streams import Gap
+from pipelines.settings import load_settings
 from tests.ops.ledgers import T0, add_run, result
 from tests.ops.servers import Webhook, free_port
 
@@ -65,16 +67,12 @@ def settings(monkeypatch, webhook, mailbox):
     monkeypatch.setenv("DPL_SLACK_WEBHOOK_URL", f"http://127.0.0.1:{webhook.port}/services/T0/B0/{SLACK_CANARY}")
     monkeypatch.setenv("DPL_SMTP_PASSWORD", SMTP_CANARY)
     settings = load_settings()  # registers the secrets for redaction
-    settings.alerts = alerts_config(mailbox.port)
-    return settings
+    return settings.replace(alerts=alerts_config(mailbox.port))
 
 
-def alerts_config(port: int, **overrides) -> dict:
-    from pipelines.alerts import ALERTS_DEFAULTS
-    from pipelines.config import deep_merge
-
+def alerts_config(port: int, **overrides) -> AlertsSettings:
     email = {"host": "127.0.0.1", "port": port, "security": "none", "username": "dpl", "to": ["ops@example.com"]}
-    return deep_merge(ALERTS_DEFAULTS, {"email": email, **overrides})
+    return build(AlertsSettings, {"email": email, **overrides})
 
 
 def everything_written(root: Path) -> str:
@@ -119,7 +117,7 @@ def test_success_sends_nothing_and_recovery_is_announced(settings, webhook):
 
 
 def test_the_same_class_repeating_n_times_says_so_and_backs_off(settings, webhook):
-    settings.alerts["notify_on"] = []  # only the repeats
+    settings = settings.replace(alerts=dataclasses.replace(settings.alerts, notify_on=()))  # only the repeats
     texts = []
     for i in range(7):
         run = add_run(settings.bronze_dir, result("jira", T0 + i * HOUR, "failed", error=("SERVER_ERROR", "503"), n=i))
@@ -135,7 +133,8 @@ def test_the_same_class_repeating_n_times_says_so_and_backs_off(settings, webhoo
 def test_a_failing_channel_logs_one_warning_and_never_raises(settings, mailbox, caplog, monkeypatch):
     broken = Webhook(status=500)
     monkeypatch.setenv("DPL_SLACK_WEBHOOK_URL", f"http://127.0.0.1:{broken.port}/services/T0/B0/{SLACK_CANARY}")
-    settings.alerts["email"]["port"] = free_port()  # nobody listens there
+    email = dataclasses.replace(settings.alerts.email, port=free_port())  # nobody listens there
+    settings = settings.replace(alerts=dataclasses.replace(settings.alerts, email=email))
     run = add_run(settings.bronze_dir, result("jira", T0, "failed", error=("NETWORK", "timeout")))
     caplog.set_level(logging.INFO)
     try:

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from pipelines import cli_ops
-from pipelines.config import load_settings
+from pipelines.settings import load_settings
 from pipelines.timeutil import utc_now
 from tests.ops.ledgers import T0, add_run, result, runs
 from tests.ops.servers import Webhook

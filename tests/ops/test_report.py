@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.config import load_settings
 from pipelines.drift import PathCollector
 from pipelines.report import build_report
 from pipelines.report.data import collect, read_anomalies
+from pipelines.settings import load_settings
 from tests.ops.ledgers import T0, add_cursor, add_manifest, add_run, result
 
 HOUR = dt.timedelta(hours=1)

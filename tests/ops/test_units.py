@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from pipelines.config import load_settings
 from pipelines.dlt.resources import get
+from pipelines.settings import load_settings, source_settings
 from pipelines.units import Unit, list_units, parse_schedule, select_due
 from tests.ops.ledgers import T0, add_manifest, add_run, result
 
@@ -95,9 +95,10 @@ def test_select_due_on_hand_made_units():
 
 
 def test_configured_schedules_win_and_manual_is_never_due(settings):
-    streams = settings.sources["jenkins"]["streams"]
-    streams["builds"]["schedule"] = "every 15m"
-    streams["jobs"]["schedule"] = "manual"
+    jenkins = source_settings(
+        "jenkins", {"streams": {"builds": {"schedule": "every 15m"}, "jobs": {"schedule": "manual"}}}
+    )
+    settings = settings.replace(sources={**settings.sources, "jenkins": jenkins})
     add_run(settings.bronze_dir, result("jenkins", T0, counts={"jobs": 5, "builds": 40}))
     units = list_units(settings, env=JENKINS)
     assert by_stream(units)["builds"].next_due == T0 + dt.timedelta(minutes=15)

@@ -166,8 +166,9 @@ def serve() -> None:
     """Fork a child per command line on stdin; report its pid and exit status on stdout."""
     import pipelines.cli
     import pipelines.dlt.resources
+    import pipelines.sources
 
-    for name in pipelines.dlt.resources.available():
+    for name in pipelines.sources.SOURCE_NAMES:
         pipelines.dlt.resources.get(name)
     for line in sys.stdin:
         command = json.loads(line)

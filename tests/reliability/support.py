@@ -440,7 +440,7 @@ FAST_HTTP = {
 
 
 def settings_for(bronze: Path, warehouse: Path, config: Path | None = None):
-    from pipelines.config import load_settings
+    from pipelines.settings import load_settings
 
     return load_settings(
         {

@@ -23,8 +23,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from pipelines.cli import main
-from pipelines.config import load_settings
 from pipelines.dlt.pipelines import run_source
+from pipelines.settings import load_settings
 from tests.reliability import support
 from tests.reliability.support import CANARY, FIGURES
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import copy
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -11,19 +10,19 @@ from pathlib import Path
 import pytest
 
 from pipelines.bronze.ledger import read_cursors
-from pipelines.config import BRONZE_DEFAULTS, TIME_DEFAULTS, Settings
 from pipelines.dlt import pipelines as runner
-from pipelines.dlt.http import HttpStats
+from pipelines.dlt.http import HttpPolicy, HttpStats
 from pipelines.dlt.resources import bitbucket as bb
 from pipelines.dlt.resources.bitbucket.commits import decode_heads
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
-from pipelines.timeutil import parse_iso
+from pipelines.settings import Settings, source_settings
+from pipelines.timeutil import TimeSettings, parse_iso
 from simulators.bitbucket import CREDENTIALS, payloads
 from tests.helpers import bronze_records, commit_cursors
 
-TIME = {"safety_window_minutes": 60}
-FAST_HTTP = {"max_attempts": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
+TIME = TimeSettings(safety_window_minutes=60)
+FAST_HTTP = HttpPolicy(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.05)
 
 
 @dataclasses.dataclass
@@ -48,7 +47,7 @@ def sync(
     """One run of the source's resources, in order, as the runner iterates them."""
     ctx = SyncContext(
         "bitbucket",
-        settings or copy.deepcopy(bb.DEFAULTS),
+        source_settings("bitbucket", settings),
         TIME,
         bb.read_env(env),
         mode=mode,
@@ -56,7 +55,7 @@ def sync(
         streams=streams,
         backfill_days=backfill_days,
         http=HttpStats(),
-        http_settings=FAST_HTTP,
+        http_policy=FAST_HTTP,
         **({"started_at": started_at} if started_at else {}),
     )
     pages = [page for resource in bb.source(ctx).resources.values() for page in resource]
@@ -183,7 +182,7 @@ def test_check_and_runs_classify_bad_credentials_by_kind(sim):
 
 def context(env: dict) -> SyncContext:
     return SyncContext(
-        "bitbucket", copy.deepcopy(bb.DEFAULTS), TIME, bb.read_env(env), http=HttpStats(), http_settings=FAST_HTTP
+        "bitbucket", source_settings("bitbucket"), TIME, bb.read_env(env), http=HttpStats(), http_policy=FAST_HTTP
     )
 
 
@@ -202,10 +201,10 @@ def test_read_env_names_the_missing_variable(env, missing):
 
 
 def test_repository_selection_by_globs_and_explicit_list(sim):
-    settings = copy.deepcopy(bb.DEFAULTS) | {"include": ["web-*", "demo-ws/pay*"], "exclude": ["payments"]}
+    settings = {"include": ["web-*", "demo-ws/pay*"], "exclude": ["payments"]}
     run = sync(sim.env, settings=settings)
     assert {p.scope for p in run.pages if p.stream != "repositories"} == {"demo-ws/web-app"}
-    explicit = copy.deepcopy(bb.DEFAULTS) | {"repositories": ["payments", "no-such-repo"]}
+    explicit = {"repositories": ["payments", "no-such-repo"]}
     run = sync(sim.env, settings=explicit, streams=("repositories", "branches"))
     assert [r["slug"] for r, _ in run.records("repositories")] == ["payments"]
     assert [(g.stream, g.scope, g.error_class) for g in run.ctx.gaps] == [
@@ -239,15 +238,7 @@ def test_backfill_reads_its_window_and_never_moves_cursors_past_unread_changes(s
 def test_end_to_end_through_the_runner(sim, tmp_path, monkeypatch):
     for key, value in sim.env.items():
         monkeypatch.setenv(key, value)
-    settings = Settings(
-        Path("config"),
-        tmp_path / "bronze",
-        tmp_path / "w.duckdb",
-        {"http": FAST_HTTP, "bronze": BRONZE_DEFAULTS, "bitbucket": copy.deepcopy(bb.DEFAULTS)},
-        dict(TIME_DEFAULTS),
-        {},
-        {},
-    )
+    settings = Settings(Path("config"), tmp_path / "bronze", tmp_path / "w.duckdb", http=FAST_HTTP, time=TIME)
     first = runner.run_source(settings, "bitbucket")
     assert first.status == "success" and first.stats.api_calls <= 1.1 * sim.world.min_calls()["total"]
     change = sim.world.advance(1)["changes"][0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import itertools
@@ -12,20 +11,21 @@ from pathlib import Path
 import pytest
 
 from pipelines.bronze.ledger import cursor_after, read_cursors
-from pipelines.config import BRONZE_DEFAULTS, TIME_DEFAULTS, Settings
 from pipelines.dlt import pipelines as runner
-from pipelines.dlt.http import HttpStats
+from pipelines.dlt.http import HttpPolicy, HttpStats
 from pipelines.dlt.resources import jenkins as jk
 from pipelines.dlt.resources.jenkins.builds import BUILD_FIELDS, AllBuildsPaginator, decode_cursor
 from pipelines.dlt.resources.jenkins.jobs import JobTree
 from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
+from pipelines.settings import Settings, source_settings
+from pipelines.timeutil import TimeSettings
 from simulators.jenkins import objects
 from simulators.jenkins.tree import apply, parse
 from tests.helpers import bronze_records, commit_cursors
 
-TIME = {"safety_window_minutes": 60}
-FAST_HTTP = {"max_attempts": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
+TIME = TimeSettings(safety_window_minutes=60)
+FAST_HTTP = HttpPolicy(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.05)
 TRAPS = {"forbidden_folder": True, "vanished_job": True}
 
 
@@ -51,14 +51,14 @@ def sync(
     """One run of the source's resources, in order, as the runner iterates them."""
     ctx = SyncContext(
         "jenkins",
-        settings or copy.deepcopy(jk.DEFAULTS),
+        source_settings("jenkins", settings),
         TIME,
         jk.read_env(env),
         mode=mode,
         cursors=dict(cursors or {}),
         streams=streams,
         http=HttpStats(),
-        http_settings=FAST_HTTP,
+        http_policy=FAST_HTTP,
         backfill_days=backfill_days,
         **({"started_at": started_at} if started_at else {}),
     )
@@ -175,7 +175,7 @@ def test_backfill_reads_its_window_and_keeps_build_cursors(sim):
 
 
 def test_globs_choose_jobs_and_prune_excluded_folders(sim):
-    settings = copy.deepcopy(jk.DEFAULTS) | {"include": ["apps/*"], "exclude": ["apps/*/PR-*", "platform"]}
+    settings = {"include": ["apps/*"], "exclude": ["apps/*/PR-*", "platform"]}
     run = sync(sim.env, settings=settings)
     assert {p.scope for p in run.pages if p.stream == "builds"} == {
         j.full_name for j in sim.world.jobs() if j.full_name.startswith("apps/web-app/") and "/PR-" not in j.full_name
@@ -184,7 +184,7 @@ def test_globs_choose_jobs_and_prune_excluded_folders(sim):
 
 
 def test_deep_folders_are_listed_from_where_the_listing_stops(sim):
-    settings = copy.deepcopy(jk.DEFAULTS) | {"folder_depth": 1}
+    settings = {"folder_depth": 1}
     run = sync(sim.env, settings=settings, streams=("jobs",))
     full = sync(sim.env, streams=("jobs",))
     assert {r["fullName"] for r in run.records("jobs")} == {r["fullName"] for r in full.records("jobs")}
@@ -192,18 +192,21 @@ def test_deep_folders_are_listed_from_where_the_listing_stops(sim):
 
 
 def test_queue_snapshot_when_enabled(sim):
-    settings = copy.deepcopy(jk.DEFAULTS)
-    settings["streams"]["queue"]["enabled"] = True
+    settings = {"streams": {"queue": {"enabled": True}}}
     run = sync(sim.env, settings=settings, streams=("queue",))
     assert run.records("queue") and all(isinstance(r["id"], int) for r in run.records("queue"))
     assert sync(sim.env, streams=("queue",)).pages == []  # off by default
 
 
 def test_bad_credentials_are_classified(sim):
-    ok = SyncContext("jenkins", jk.DEFAULTS, TIME, jk.read_env(sim.env), http=HttpStats(), http_settings=FAST_HTTP)
+    ok = SyncContext(
+        "jenkins", source_settings("jenkins"), TIME, jk.read_env(sim.env), http=HttpStats(), http_policy=FAST_HTTP
+    )
     assert "authenticated as sim-user" in jk.check(ok)
     broken = {**sim.env, "JENKINS_TOKEN": "wrong-token"}
-    ctx = SyncContext("jenkins", jk.DEFAULTS, TIME, jk.read_env(broken), http=HttpStats(), http_settings=FAST_HTTP)
+    ctx = SyncContext(
+        "jenkins", source_settings("jenkins"), TIME, jk.read_env(broken), http=HttpStats(), http_policy=FAST_HTTP
+    )
     with pytest.raises(DplError) as failure:
         jk.check(ctx)
     assert failure.value.error_class == ErrorClass.AUTH_FAILED and "JENKINS_USERNAME=sim-user" in str(failure.value)
@@ -217,15 +220,7 @@ def test_bad_credentials_are_classified(sim):
 def test_end_to_end_through_the_runner(sim, tmp_path, monkeypatch):
     for key, value in sim.env.items():
         monkeypatch.setenv(key, value)
-    settings = Settings(
-        Path("config"),
-        tmp_path / "bronze",
-        tmp_path / "w.duckdb",
-        {"http": FAST_HTTP, "bronze": BRONZE_DEFAULTS, "jenkins": copy.deepcopy(jk.DEFAULTS)},
-        dict(TIME_DEFAULTS),
-        {},
-        {},
-    )
+    settings = Settings(Path("config"), tmp_path / "bronze", tmp_path / "w.duckdb", http=FAST_HTTP, time=TIME)
     first = runner.run_source(settings, "jenkins")
     assert first.status == "partial" and {g.scope for g in first.gaps} == {"secret-ops", "tools/ghost-job"}
     job = "platform/services/api-service-build"
@@ -273,7 +268,7 @@ def test_builds_started_during_the_sync_are_read_and_never_logged_as_deleted(sim
 
     monkeypatch.setattr(JobTree, "jobs", jobs_then_builds_start)
     monkeypatch.setattr(AllBuildsPaginator, "update_state", and_between_two_pages)
-    settings = copy.deepcopy(jk.DEFAULTS) | {"builds_page_size": 2}
+    settings = {"builds_page_size": 2}
     caplog.clear()
     with caplog.at_level("INFO", logger="pipelines"):
         second = sync(sim.env, first.cursors, settings=settings)

@@ -9,11 +9,12 @@ import orjson
 import pytest
 import yaml
 
-from pipelines.config import deep_merge
-from pipelines.dlt.http import HttpStats
+from pipelines.dlt.http import HttpPolicy, HttpStats
 from pipelines.dlt.resources import jira
 from pipelines.dlt.streams import FULL, SyncContext
 from pipelines.errors import ConfigError
+from pipelines.settings import source_settings
+from pipelines.timeutil import TimeSettings
 from simulators.jira import env_for
 from simulators.jira.cost import PAGE_SIZES, minimum_calls, referenced_users
 from simulators.jira.field_catalog import SYSTEM_FIELDS
@@ -24,16 +25,23 @@ from tests.conftest import REPO
 CLIENT_PAGES = {k: v for k, v in jira.settings.PAGE.items() if k in PAGE_SIZES} | {
     "deleted_worklogs": jira.settings.PAGE["worklog_ids"]
 }
-FAST_RETRIES = {"backoff_base_s": 0.05, "backoff_max_s": 0.2, "max_attempts": 8}
-TIME = {"safety_window_minutes": 60, "census_interval_hours": 24}
+FAST_RETRIES = HttpPolicy(backoff_base_s=0.05, backoff_max_s=0.2, max_attempts=8)
+TIME = TimeSettings(safety_window_minutes=60, census_interval_hours=24)
 
 
 def make_ctx(server, mode=FULL, cursors=None, settings=None, streams=None) -> SyncContext:
     """A SyncContext for the simulator, as the runner would build it."""
-    merged = deep_merge(jira.DEFAULTS, settings or {})
-    merged["http"] = FAST_RETRIES
-    return SyncContext("jira", merged, dict(TIME), jira.read_env(env_for(server)), mode=mode,
-                       cursors=dict(cursors or {}), streams=streams, http=HttpStats())  # fmt: skip
+    return SyncContext(
+        "jira",
+        source_settings("jira", settings),
+        TIME,
+        jira.read_env(env_for(server)),
+        mode=mode,
+        cursors=dict(cursors or {}),
+        streams=streams,
+        http=HttpStats(),
+        http_policy=FAST_RETRIES,
+    )
 
 
 def sync(ctx: SyncContext) -> list:
@@ -182,10 +190,11 @@ def test_issue_pages_carry_safe_checkpoints(full_run):
 
 
 def test_config_section_matches_the_defaults():
-    from pipelines.silver.jira import SILVER_DEFAULTS
+    from pipelines.settings import as_data
+    from pipelines.silver.settings import JiraSilverSettings
 
     section = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))["jira"]
-    assert section.pop("silver") == SILVER_DEFAULTS  # silver's own section, documented alongside
+    assert section.pop("silver") == as_data(JiraSilverSettings())  # silver's own section, documented alongside
     assert section == jira.DEFAULTS
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
 import threading
 import time
@@ -11,13 +12,13 @@ import time
 import pytest
 
 from pipelines.bronze.ledger import read_cursors
-from pipelines.config import load_settings
 from pipelines.dlt.pipelines import classify, run_source
 from pipelines.dlt.resources import jira
 from pipelines.dlt.resources.jira.children import Children
 from pipelines.dlt.resources.jira.sweeps import census_due
 from pipelines.dlt.streams import FULL, INCREMENTAL
 from pipelines.errors import DplError, ErrorClass
+from pipelines.settings import load_settings
 from pipelines.timeutil import parse_iso
 from simulators.jira import env_for
 from simulators.jira.evolve import update_issue
@@ -140,7 +141,7 @@ def test_server_errors_and_rate_limits_are_survived(start_sim):
     watcher = threading.Thread(target=lift_limit_after_first_429, daemon=True)
     watcher.start()
     ctx = make_ctx(limited)
-    ctx.settings["http"] = {**ctx.settings["http"], "slow_down_below": 0}  # no pacing: hit the 429 itself
+    ctx.http_policy = dataclasses.replace(ctx.http_policy, slow_down_below=0)  # no pacing: hit the 429 itself
     try:
         got = by_stream(sync(ctx))
     finally:

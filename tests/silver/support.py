@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import Settings
+from pipelines.settings import Settings, jira_silver_settings
 from pipelines.silver.warehouse import relations, table_checksum
 
 INTERNAL = ("_silver_files", "_silver_state")
@@ -18,10 +18,7 @@ def settings_for(tmp_path: Path, jira_silver: dict | None = None, warehouse: str
         config_dir=tmp_path,
         bronze_dir=tmp_path / "bronze",
         warehouse=tmp_path / warehouse,
-        sources={"jira": {"silver": jira_silver}} if jira_silver else {},
-        time={},
-        identity={},
-        ai_policy={},
+        jira_silver=jira_silver_settings(jira_silver),
     )
 
 

@@ -34,9 +34,10 @@ from pipelines.dlt.resources.bitbucket.workspace import Workspace
 from pipelines.dlt.streams import Page, StreamSpec, SyncContext, cursor_from, id_from
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.secrets import redact
+from pipelines.sources import BASE_URL_VARS
 
 DEFAULT_BASE_URL = "https://api.bitbucket.org/2.0"
-BASE_URL_VAR = "BITBUCKET_WORKSPACE"  # the base URL has a default: the workspace makes the source "configured"
+BASE_URL_VAR = BASE_URL_VARS["bitbucket"]  # the base URL has a default: the workspace makes it "configured"
 
 
 def _in_repo(key: str):

@@ -29,6 +29,7 @@ import orjson
 
 from pipelines.dlt.streams import BACKFILL, FULL, Page
 from pipelines.errors import DplError, ErrorClass
+from pipelines.sources import SourceSettings
 from pipelines.timeutil import parse_iso, to_utc_iso
 
 STREAM = "commits"
@@ -86,9 +87,9 @@ def _walk_repository(workspace, repo: dict, heads: dict[str, str]) -> Iterator[P
     yield Page(STREAM, [], scope=name, parent={"repository": name}, checkpoint=new_cursor)
 
 
-def _plan(repo: dict, heads: dict, old: dict, moved: list[str], settings: dict) -> list[tuple[list, list]]:
+def _plan(repo: dict, heads: dict, old: dict, moved: list[str], settings: SourceSettings) -> list[tuple[list, list]]:
     """(include, exclude) per call: moved heads in chunks, each with as many known heads as fit."""
-    limit = int(settings.get("max_refs_per_call") or 40)
+    limit = int(settings.option("max_refs_per_call"))
     main = (repo.get("mainbranch") or {}).get("name")
     stale = [old[b] for b in sorted(heads) if b in old and old[b] != heads[b]]
     gone = [old[b] for b in sorted(old) if b not in heads]  # mostly merged and deleted: reachable from main

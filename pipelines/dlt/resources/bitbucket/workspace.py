@@ -56,12 +56,12 @@ class Workspace:
         def hit(patterns) -> bool:
             return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in names)
 
-        return hit(self.settings.get("include") or ["*"]) and not hit(self.settings.get("exclude") or [])
+        return hit(self.settings.option("include")) and not hit(self.settings.option("exclude"))
 
     def repository_pages(self) -> list[list[dict]]:
         """The selected repositories, one list per API page (one list for an explicit `repositories`)."""
         if self._repository_pages is None:
-            explicit = self.settings.get("repositories") or []
+            explicit = self.settings.option("repositories")
             if explicit:
                 found = []
                 for slug in explicit:

@@ -19,8 +19,9 @@ from pipelines.dlt.resources.jenkins.jobs import JobTree
 from pipelines.dlt.streams import Page, StreamSpec, SyncContext, id_from
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.secrets import redact
+from pipelines.sources import BASE_URL_VARS
 
-BASE_URL_VAR = "JENKINS_BASE_URL"
+BASE_URL_VAR = BASE_URL_VARS["jenkins"]
 QUEUE_TREE = (
     "items[_class,id,inQueueSince,blocked,buildable,stuck,why,params,url,timestamp,task[_class,name,url],"
     "actions[causes[*],parameters[name,value]]]"
@@ -129,7 +130,7 @@ def source(ctx: SyncContext):
     @dlt.resource(name="builds")
     def get_build_pages():
         if ctx.wants("builds"):
-            yield from get_builds(tree, int(ctx.settings.get("builds_page_size") or 100))
+            yield from get_builds(tree, int(ctx.settings.option("builds_page_size")))
 
     @dlt.resource(name="queue")
     def get_queue():

@@ -47,9 +47,9 @@ class JobTree:
         self.ctx = ctx
         self.client = client
         settings = ctx.settings
-        self.depth = int(settings.get("folder_depth") or 4)
-        self.include = settings.get("include") or ["*"]
-        self.exclude = settings.get("exclude") or []
+        self.depth = int(settings.option("folder_depth"))
+        self.include = settings.option("include")
+        self.exclude = settings.option("exclude")
         self._items: list[dict] | None = None
 
     def selected(self, full_name: str) -> bool:

@@ -40,11 +40,12 @@ from pipelines.dlt.resources.jira.run import JiraRun, make_jira_client
 from pipelines.dlt.resources.jira.sweeps import get_census, get_users, get_worklog_deletions
 from pipelines.dlt.streams import SyncContext
 from pipelines.errors import ConfigError
+from pipelines.sources import BASE_URL_VARS
 
 STREAMS = conf.STREAMS
 DEFAULTS = conf.DEFAULTS
 CONFIG_SCHEMA = conf.CONFIG_SCHEMA
-BASE_URL_VAR = "JIRA_BASE_URL"
+BASE_URL_VAR = BASE_URL_VARS["jira"]
 SECRET_VARS = ("JIRA_EMAIL", "JIRA_API_TOKEN")
 
 __all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "source"]

@@ -159,10 +159,10 @@ class Children:
         """Does this run read only part of the site's issues? /worklog/updated would list them all."""
         settings, issues = self.run.ctx.settings, self.run.ctx.stream_settings("issues")
         return bool(
-            settings.get("projects")
-            or settings.get("exclude_projects")
-            or (issues.get("jql") or "").strip()
-            or any((v or "").strip() for v in (issues.get("project_jql") or {}).values())
+            settings.option("projects")
+            or settings.option("exclude_projects")
+            or issues.option("jql").strip()
+            or any((v or "").strip() for v in issues.option("project_jql").values())
         )
 
     def bulk_worklogs(self) -> Iterator[Page]:

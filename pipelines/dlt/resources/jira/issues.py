@@ -40,15 +40,15 @@ def search_params(ctx: SyncContext, key: str, since: dt.datetime | None, wanted:
     """search/jql parameters for one project's window."""
     settings = ctx.stream_settings("issues")
     clauses = [f'project = "{key}"']
-    for extra in (settings.get("jql"), (settings.get("project_jql") or {}).get(key)):
+    for extra in (settings.option("jql"), settings.option("project_jql").get(key)):
         if extra and extra.strip():
             clauses.append(f"({extra.strip()})")
     if since is not None:
         clauses.append(f"updated >= {to_epoch_ms(since)}")
-    fields = list(settings.get("fields") or ["*all"])
+    fields = list(settings.option("fields"))
     if not {"*all", "*navigable"} & set(fields):
         fields += [f for f in ["updated", *(NEEDED_FIELDS[s] for s in wanted if s in NEEDED_FIELDS)] if f not in fields]
-    expand = list(settings.get("expand") or [])
+    expand = list(settings.option("expand"))
     params = {
         "jql": " AND ".join(clauses) + " ORDER BY updated ASC",
         "fields": ",".join(fields),

@@ -96,7 +96,7 @@ class JiraRun:
     def project_pages(self) -> list[list[dict]]:
         """Every accessible project, as the pages /project/search returned."""
         if self._project_pages is None:
-            expand = self.ctx.stream_settings("projects").get("expand", "")
+            expand = self.ctx.stream_settings("projects").option("expand")
             params = {"orderBy": "key", **({"expand": expand} if expand else {})}
             self._project_pages = [
                 list(page)
@@ -116,7 +116,7 @@ class JiraRun:
         return self._scoped
 
     def _scope(self) -> list[dict]:
-        wanted, excluded = self.ctx.settings.get("projects") or [], set(self.ctx.settings.get("exclude_projects") or [])
+        wanted, excluded = self.ctx.settings.option("projects"), set(self.ctx.settings.option("exclude_projects"))
         listed = [p for page in self.project_pages() for p in page]
         if wanted:
             known = {p["key"] for p in listed}

@@ -90,11 +90,7 @@ DEFAULTS = {
     "projects": [],  # project keys to sync; empty = every accessible project
     "exclude_projects": [],
     "streams": {
-        **{name: _stream("FULL", STREAMS[name]) for name in FULL_STREAMS},
-        **{
-            name: _stream("INCREMENTAL", STREAMS[name])
-            for name in (*ISSUE_STREAMS, "issue_census", "worklog_deletions")
-        },
+        name: _stream("FULL" if name in FULL_STREAMS else "INCREMENTAL", spec) for name, spec in STREAMS.items()
     },
 }
 DEFAULTS["streams"]["projects"]["expand"] = "description,lead,url,insight"
@@ -117,7 +113,6 @@ CONFIG_SCHEMA = source_schema(
     {
         "projects": {"type": "array", "items": PROJECT_KEY, "uniqueItems": True},
         "exclude_projects": {"type": "array", "items": PROJECT_KEY, "uniqueItems": True},
-        "silver": {"type": "object"},  # silver's own settings, validated by pipelines/silver/jira.py
     },
     {
         **dict.fromkeys(STREAMS),

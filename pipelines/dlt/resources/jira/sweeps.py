@@ -21,7 +21,7 @@ def census_due(ctx: SyncContext, key: str) -> bool:
     last = ctx.cursor("issue_census", key)
     if last is None:
         return True
-    hours = float(ctx.time.get("census_interval_hours", 24))
+    hours = float(ctx.time.census_interval_hours)
     return ctx.started_at - parse_iso(last) >= dt.timedelta(hours=hours)
 
 
