@@ -117,9 +117,9 @@ def run_cli(args: list[str], env: dict, workdir: Path, log_name: str = "cli") ->
 
 def last_run(bronze_dir: Path, source: str) -> dict:
     """The newest audit row of `source` (runs.parquet)."""
-    from pipelines.bronze.ledger import RUNS_SCHEMA, ledger_path, read_rows
+    from pipelines.bronze.ledger import read_ledger
 
-    rows = read_rows(ledger_path(bronze_dir, source, "runs"), RUNS_SCHEMA)
+    rows = read_ledger(bronze_dir, source, "runs")
     if not rows:
         raise RuntimeError(f"no audit row for {source} in {bronze_dir}")
     return rows[-1]

@@ -23,33 +23,8 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
-
-from pipelines.bronze.ledger import TS, ledger_path, read_rows, write_rows
+from pipelines.bronze.ledger import read_ledger, write_ledger
 from pipelines.display import table
-
-DRIFT_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("stream", pa.string()),
-        ("change", pa.string()),  # baseline | new | vanished
-        ("path", pa.string()),
-        ("share", pa.float64()),  # share of sampled records holding the path (last run that saw it, for vanished)
-        ("sampled", pa.int64()),  # records walked in this run for this stream
-        ("detected_at", TS),
-    ]
-)
-
-PATHS_SCHEMA = pa.schema(
-    [
-        ("stream", pa.string()),
-        ("path", pa.string()),
-        ("first_run_id", pa.string()),
-        ("last_run_id", pa.string()),  # last run whose sample held it
-        ("last_seen_at", TS),
-        ("share", pa.float64()),  # share of that run's sampled records holding it
-    ]
-)
 
 _CONTAINERS = (dict, list)
 
@@ -116,8 +91,7 @@ class PathCollector:
         if not self.counts:
             return []
         now = dt.datetime.now(dt.UTC)
-        state_path = ledger_path(bronze_dir, source, "paths")
-        known: dict[tuple[str, str], dict] = {(r["stream"], r["path"]): r for r in read_rows(state_path, PATHS_SCHEMA)}
+        known = {(r["stream"], r["path"]): r for r in read_ledger(bronze_dir, source, "paths")}
         events = []
         for stream, counts in sorted(self.counts.items()):
             sampled = self.sampled[stream]
@@ -144,16 +118,15 @@ class PathCollector:
                 }
                 for path, change, share in found
             ]
-        write_rows(state_path, sorted(known.values(), key=lambda r: (r["stream"], r["path"])), PATHS_SCHEMA)
+        write_ledger(bronze_dir, source, "paths", sorted(known.values(), key=lambda r: (r["stream"], r["path"])))
         if events:
-            drift_path = ledger_path(bronze_dir, source, "drift")
-            write_rows(drift_path, read_rows(drift_path, DRIFT_SCHEMA) + events, DRIFT_SCHEMA)
+            write_ledger(bronze_dir, source, "drift", read_ledger(bronze_dir, source, "drift") + events)
         return events
 
 
 def read_drift(bronze_dir: Path, source: str) -> list[dict]:
     """Every drift event of a source, oldest first."""
-    return read_rows(ledger_path(bronze_dir, source, "drift"), DRIFT_SCHEMA)
+    return read_ledger(bronze_dir, source, "drift")
 
 
 def latest_changes(bronze_dir: Path, source: str) -> dict[str, dict]:

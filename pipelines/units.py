@@ -12,27 +12,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import re
 
 import orjson
 
-from pipelines.alerts.settings import ScheduleSettings
 from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.drift import drift_label, latest_changes
+from pipelines.schedules import ScheduleSettings, backoff_multiplier, failure_streak, next_due_at, parse_schedule
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
-
-_EVERY = re.compile(r"^every (\d+) ?(m|min|minutes|h|hours)$")
-
-
-def parse_schedule(text: str) -> dt.timedelta | None:
-    """`every 30m` / `every 2 hours` → its interval; `manual` → None."""
-    if text == "manual":
-        return None
-    match = _EVERY.match(text)
-    if not match:
-        raise ValueError(f"schedule {text!r}: expected 'manual' or 'every N m|min|minutes|h|hours'")
-    number = int(match.group(1))
-    return dt.timedelta(hours=number) if match.group(2).startswith("h") else dt.timedelta(minutes=number)
 
 
 @dataclasses.dataclass
@@ -96,19 +82,6 @@ class Unit:
         return self.runnable and (self.next_due is None or self.next_due <= now + grace)
 
 
-def backoff_multiplier(failures: int, factor: float) -> float:
-    """1 for 0–1 failures in a row, then factor^(failures−1): 1, 2, 4, 8 … (capped by the caller)."""
-    return float(factor) ** max(0, failures - 1)
-
-
-def next_due_at(last_started: dt.datetime, interval: dt.timedelta, multiplier: float, cap: dt.timedelta):
-    """When a unit last attempted at `last_started` is due again: interval × multiplier, at most `cap`."""
-    wait = interval * multiplier if multiplier > 1 else interval
-    if multiplier > 1:
-        wait = min(wait, max(cap, interval))
-    return last_started + wait
-
-
 def select_due(units: list[Unit], now: dt.datetime, grace: dt.timedelta = dt.timedelta(0)) -> dict[str, list[str]]:
     """{source: [streams due at `now`]} in source and stream order — what `sync-due` runs."""
     plan: dict[str, list[str]] = {}
@@ -129,16 +102,6 @@ def _stream_counts(row: dict) -> dict:
 def attempted_streams(row: dict) -> set[str] | None:
     """Streams a runs.parquet row attempted; None when it names none (it counts for every enabled stream)."""
     return set(_stream_counts(row)) or None
-
-
-def failure_streak(rows: list[dict]) -> tuple[int, str | None]:
-    """(failed runs at the end of `rows` in a row with the same error class, that class)."""
-    count, klass = 0, None
-    for row in reversed(rows):
-        if row["status"] != "failed" or (count and row["error_class"] != klass):
-            break
-        count, klass = count + 1, row["error_class"]
-    return count, klass
 
 
 def list_units(settings, env=None) -> list[Unit]:

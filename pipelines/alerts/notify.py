@@ -13,8 +13,8 @@ from pipelines.alerts.channels import Alert, Channel, ChannelError, channels_fro
 from pipelines.alerts.settings import AlertsSettings
 from pipelines.bronze.ledger import read_ledger
 from pipelines.errors import ADVICE, ErrorClass
+from pipelines.schedules import backoff_multiplier, failure_streak
 from pipelines.secrets import redact
-from pipelines.units import backoff_multiplier, failure_streak
 
 log = logging.getLogger("pipelines.alerts")
 MAX_GAPS_SHOWN = 5

@@ -5,17 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from pipelines.config import SCHEDULE
-
-
-@dataclasses.dataclass(frozen=True)
-class ScheduleSettings:
-    """Default schedules of units without their own, and the backoff after failures in a row."""
-
-    default_incremental: str = "every 60m"
-    default_full: str = "every 24h"
-    grace_minutes: float = 5
-    backoff_factor: float = 2
-    backoff_max_minutes: float = 1440
+from pipelines.schedules import ScheduleSettings
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,7 +71,38 @@ RUNS_SCHEMA = pa.schema(
 )
 
 
-SCHEMAS = {"manifest": MANIFEST_SCHEMA, "cursors": CURSORS_SCHEMA, "runs": RUNS_SCHEMA}
+# Schema drift (pipelines/drift.py): events, and the known JSON paths per stream.
+DRIFT_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("stream", pa.string()),
+        ("change", pa.string()),  # baseline | new | vanished
+        ("path", pa.string()),
+        ("share", pa.float64()),  # share of sampled records holding the path (last run that saw it, for vanished)
+        ("sampled", pa.int64()),  # records walked in this run for this stream
+        ("detected_at", TS),
+    ]
+)
+
+PATHS_SCHEMA = pa.schema(
+    [
+        ("stream", pa.string()),
+        ("path", pa.string()),
+        ("first_run_id", pa.string()),
+        ("last_run_id", pa.string()),  # last run whose sample held it
+        ("last_seen_at", TS),
+        ("share", pa.float64()),  # share of that run's sampled records holding it
+    ]
+)
+
+LEDGERS = ("manifest", "cursors", "runs")  # the contract of DESIGN §2; drift and paths are bookkeeping
+SCHEMAS = {
+    "manifest": MANIFEST_SCHEMA,
+    "cursors": CURSORS_SCHEMA,
+    "runs": RUNS_SCHEMA,
+    "drift": DRIFT_SCHEMA,
+    "paths": PATHS_SCHEMA,
+}
 
 
 def ledger_path(bronze_dir: Path, source: str, name: str) -> Path:
@@ -80,8 +111,13 @@ def ledger_path(bronze_dir: Path, source: str, name: str) -> Path:
 
 
 def read_ledger(bronze_dir: Path, source: str, name: str) -> list[dict]:
-    """All rows of one of a source's ledgers (manifest, cursors, runs); [] before the first run."""
+    """All rows of one of a source's ledgers (manifest, cursors, runs, drift, paths); [] before the first run."""
     return read_rows(ledger_path(bronze_dir, source, name), SCHEMAS[name])
+
+
+def write_ledger(bronze_dir: Path, source: str, name: str, rows: list[dict]) -> None:
+    """Replace one of a source's ledgers with `rows`, atomically."""
+    write_rows(ledger_path(bronze_dir, source, name), rows, SCHEMAS[name])
 
 
 @dataclasses.dataclass(frozen=True)

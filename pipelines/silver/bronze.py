@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from pipelines.bronze.ledger import SCHEMAS, ledger_path
+from pipelines.bronze.ledger import LEDGERS, SCHEMAS, ledger_path
 from pipelines.errors import DplError, ErrorClass
 from pipelines.sources import SOURCE_NAMES
 
@@ -114,6 +114,6 @@ def ledger_sql(bronze_dir: Path, source: str, kind: str) -> str:
 def relation_sql(bronze_dir: Path, name: str, paths: list[str], payload_type: str = "JSON") -> str:
     """The SELECT bound to bronze relation `name`: a state parquet, or the given stream files."""
     source, stream = split_relation(name)
-    if stream in SCHEMAS:
+    if stream in LEDGERS:
         return ledger_sql(bronze_dir, source, stream)
     return read_json_sql(bronze_dir, paths, payload_type)

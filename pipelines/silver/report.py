@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.bronze.ledger import SCHEMAS, ledger_path, manifest_files
+from pipelines.bronze.ledger import LEDGERS, ledger_path, manifest_files
 from pipelines.drift import format_summary
 from pipelines.silver.bronze import quote, read_json_sql
 from pipelines.silver.warehouse import connect, relations
@@ -111,7 +111,7 @@ def shell_init_sql(settings) -> str:
             f"create or replace temp view bronze_{source}_{stream} as {read_json_sql(settings.bronze_dir, paths)};"
         )
     for source in SOURCE_NAMES:
-        for kind in SCHEMAS:
+        for kind in LEDGERS:
             path = ledger_path(settings.bronze_dir, source, kind)
             if path.exists():
                 statements.append(

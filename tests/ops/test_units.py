@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from pipelines.dlt.resources import get
+from pipelines.schedules import parse_schedule
 from pipelines.settings import load_settings, source_settings
-from pipelines.units import Unit, list_units, parse_schedule, select_due
+from pipelines.units import Unit, list_units, select_due
 from tests.ops.ledgers import T0, add_manifest, add_run, result
 
 HOUR = dt.timedelta(hours=1)
