@@ -23,22 +23,32 @@ _DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 _LONG_RUN = b"0" * 19
 
 
-def parse_json_once(response: requests.Response, where: str, stats: HttpStats) -> None:
-    """Parse the body once and cache it as `response.json`; an empty body's `json()` is a BAD_PAYLOAD error."""
-    if not response.content:
-        response.json = _no_json(response, where)
-        return
-    data = parse_json(response.content, f"{response.status_code} from {where}", stats)
-    response.json = lambda **_: data  # dlt's paginators and selectors call .json() repeatedly
+class JsonResponse(requests.Response):
+    """A `requests.Response` whose `json()` returns the body parsed on arrival, the same object each time.
 
+    An empty body has no JSON: `json()` raises a BAD_PAYLOAD error (not a JSONDecodeError).
+    """
 
-def _no_json(response: requests.Response, where: str):
-    """`response.json` for an empty body: asking it for JSON is a BAD_PAYLOAD error, not a JSONDecodeError."""
+    _where: str = ""
+    _has_body: bool = False
+    _body: Any = None
 
-    def refuse(**_):
-        raise DplError(ErrorClass.BAD_PAYLOAD, f"{response.status_code} from {where} has an empty body, not JSON")
+    @classmethod
+    def parsed(cls, response: requests.Response, where: str, stats: HttpStats) -> JsonResponse:
+        """`response` (status, headers, content, request...) with its body parsed; BAD_PAYLOAD if not JSON."""
+        new = cls.__new__(cls)
+        new.__dict__.update(response.__dict__)
+        new._where = where
+        new._has_body = bool(response.content)
+        if new._has_body:
+            new._body = parse_json(response.content, f"{response.status_code} from {where}", stats)
+        return new
 
-    return refuse
+    def json(self, **_: Any) -> Any:
+        """The parsed body (cached; keyword arguments are ignored)."""
+        if not self._has_body:
+            raise DplError(ErrorClass.BAD_PAYLOAD, f"{self.status_code} from {self._where} has an empty body, not JSON")
+        return self._body
 
 
 def parse_json(content: bytes, what: str, stats: HttpStats) -> Any:

@@ -9,7 +9,7 @@ import requests
 from pipelines.dlt.http.classify import NETWORK_ERRORS, check_status, network_error
 from pipelines.dlt.http.pacing import Pacer
 from pipelines.dlt.http.policy import HttpPolicy
-from pipelines.dlt.http.response import parse_json_once
+from pipelines.dlt.http.response import JsonResponse
 from pipelines.dlt.http.retry import retrying
 from pipelines.dlt.http.stats import HttpStats
 
@@ -18,7 +18,7 @@ class ApiSession(requests.Session):
     """A requests session whose `send` retries, paces, counts and classifies.
 
     Every attempt is counted in `stats.api_calls`; a failed attempt is a `DplError` of its class,
-    retried per `retry.retrying`; an answer's body is parsed once.
+    retried per `retry.retrying`; an answer is a `JsonResponse` whose body was parsed once.
     """
 
     def __init__(self, stats: HttpStats, policy: HttpPolicy, source: str = "") -> None:
@@ -28,13 +28,13 @@ class ApiSession(requests.Session):
         self.source = source
         self.pacer = Pacer(policy.slow_down_below, policy.max_retry_after_s)
 
-    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs) -> JsonResponse:
         """Send `request` until it succeeds or the retry policy gives up (then raise its `DplError`)."""
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (self.policy.connect_timeout_s, self.policy.read_timeout_s)
         return retrying(self.policy, self.stats, self.source)(self._attempt, request, **kwargs)
 
-    def _attempt(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+    def _attempt(self, request: requests.PreparedRequest, **kwargs) -> JsonResponse:
         """One attempt: pace, count, send, classify, parse."""
         waited = self.pacer.wait()
         if waited:
@@ -47,5 +47,4 @@ class ApiSession(requests.Session):
             raise network_error(exc, request, where) from None
         self.pacer.note(response.headers)
         check_status(response, where)
-        parse_json_once(response, where, self.stats)
-        return response
+        return JsonResponse.parsed(response, where, self.stats)
