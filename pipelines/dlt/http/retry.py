@@ -3,13 +3,12 @@
 Only transient `DplError`s are retried (rate limits, 5xx, network errors, unparseable bodies),
 at most `max_attempts` times and not after `max_elapsed_s`. The wait is the server's `Retry-After`
 when it sent one (0 taken as 1 s, capped at `max_retry_after_s`), else exponential backoff with
-jitter: a random wait between half and all of `backoff_base_s` × 2ⁿ, capped at `backoff_max_s`.
+jitter: `backoff_base_s` × 2ⁿ plus up to one `backoff_base_s` of jitter, capped at `backoff_max_s`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 
 from tenacity import (
     RetryCallState,
@@ -17,6 +16,7 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
+    wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
 
@@ -33,7 +33,9 @@ def retrying(policy: HttpPolicy, stats: HttpStats, source: str) -> Retrying:
     return Retrying(
         stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed_s),
         wait=wait_retry_after_or(
-            wait_backoff(policy.backoff_base_s, policy.backoff_max_s),
+            wait_exponential_jitter(
+                multiplier=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
+            ),
             cap=policy.max_retry_after_s,
         ),
         retry=retry_if_exception(is_transient),
@@ -59,19 +61,6 @@ class wait_retry_after_or(wait_base):  # noqa: N801 - named like tenacity's own 
         if retry_after is not None:
             return min(max(retry_after, 1.0), self.cap)
         return self.fallback(retry_state)
-
-
-class wait_backoff(wait_base):  # noqa: N801 - named like tenacity's own wait strategies
-    """Exponential backoff with jitter: between half and all of `base` × 2ⁿ, the ceiling capped at `cap`."""
-
-    def __init__(self, base: float, cap: float) -> None:
-        self.base = base
-        self.cap = cap
-        self._rng = random.Random()
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        ceiling = min(self.cap, self.base * 2 ** (retry_state.attempt_number - 1))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
 
 class CountAndLog:
