@@ -3,6 +3,7 @@
 import pytest
 
 from pipelines.dlt.http import HttpPolicy, HttpStats, make_client
+from pipelines.dlt.http.response import JsonResponse
 from pipelines.errors import DplError, ErrorClass
 from simulators.common import Auth, Knobs, Response, Router, SimServer, World
 
@@ -128,6 +129,22 @@ def test_invalid_utf8_is_repaired_and_counted(server_factory):
     stats = HttpStats()
     body = client(server, stats).get_json("/thing")
     assert body["text"] == "bad \ufffd\ufffd bytes" and stats.take_utf8_errors() == 2
+
+
+def test_answers_are_json_responses_parsed_once(server_factory):
+    response = client(server_factory(), HttpStats()).get("/thing")
+    assert isinstance(response, JsonResponse) and "json" not in vars(response)
+    assert response.json() is response.json() and response.json()["text"] == "数据"
+
+
+def test_an_empty_body_is_bad_payload_when_its_json_is_asked_for(server_factory):
+    server = server_factory([Response(204, b"")])
+    stats = HttpStats()
+    response = client(server, stats).get("/thing")
+    assert response.status_code == 204 and stats.api_calls == 1
+    with pytest.raises(DplError) as err:
+        response.json()
+    assert err.value.error_class == ErrorClass.BAD_PAYLOAD and "GET /thing has an empty body" in err.value.message
 
 
 def test_big_ints_survive_parsing(server_factory):
