@@ -2,6 +2,8 @@
 early stops, paginator snapshots — checked by what the loopback server saw (or a scripted page
 iterator saw), never by timing."""
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,6 +14,7 @@ from pipelines.dlt.http import HttpPolicy, HttpStats, make_client
 from pipelines.dlt.http.prefetch import THREAD_NAME, prefetched
 from pipelines.errors import DplError, ErrorClass
 from simulators.common import Auth, HttpError, Router, SimServer, World
+from tests.conftest import REPO
 
 FAST = HttpPolicy(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, read_timeout_s=5, connect_timeout_s=1)
 PAGES = 4
@@ -221,3 +224,22 @@ def test_a_caller_that_stops_early_does_not_wait_for_the_page_in_flight_nor_leak
     script.release.set()
     assert no_prefetch_threads_left()  # the worker ends once that page is in
     assert script.asked == 2  # and page 3 is never asked for
+
+
+def test_a_page_in_flight_never_holds_the_process_at_exit():
+    """An interrupted run exits at once, even while the page read ahead is still being retried."""
+    code = (
+        "import time\n"
+        "from pipelines.dlt.http.prefetch import prefetched\n"
+        "def pages():\n"
+        "    yield type('P', (list,), {'paginator': None})([1])\n"
+        "    time.sleep(600)  # the next page: a call stuck in its retries\n"
+        "    yield type('P', (list,), {'paginator': None})([2])\n"
+        "running = prefetched(pages())\n"
+        "next(running)\n"
+        "time.sleep(0.5)\n"
+        "running.close()  # the caller stops (an error, Ctrl-C) while page 2 is in flight\n"
+        "raise SystemExit(7)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, capture_output=True)
+    assert done.returncode == 7, done.stderr

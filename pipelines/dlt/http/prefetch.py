@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import TypeVar
 
 PageT = TypeVar("PageT")
@@ -22,18 +23,33 @@ def prefetched(pages: Iterator[PageT]) -> Iterator[PageT]:
     where it happened in the sequence. `page.paginator` is a copy taken when the page arrived: the
     live paginator has moved on to the next page by the time the caller looks.
     """
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
-    try:
-        ahead = executor.submit(_next_page, pages)
-        while True:
-            page = ahead.result()  # re-raises the worker's error here
-            if page is _END:
-                return
-            ahead = executor.submit(_next_page, pages)  # the next page, while the caller works on this one
-            yield page
-    finally:
-        # A caller that stops early does not wait for a page in flight; the worker ends after it.
-        executor.shutdown(wait=False, cancel_futures=True)
+    ahead = in_background(_next_page, pages)
+    while True:
+        page = ahead.result()  # re-raises the worker's error here
+        if page is _END:
+            return
+        ahead = in_background(_next_page, pages)  # the next page, while the caller works on this one
+        yield page
+
+
+def in_background(function: Callable, *args) -> Future:
+    """Run `function(*args)` in a daemon thread; its result (or exception) arrives in the Future.
+
+    A daemon thread, unlike a ThreadPoolExecutor worker, never holds the process at exit: a run
+    that is interrupted while a page is being retried ends at once instead of after the retries.
+    """
+    future: Future = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # raised again in the caller's thread by .result()
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=THREAD_NAME, daemon=True).start()
+    return future
 
 
 def _next_page(pages: Iterator[PageT]):
