@@ -30,8 +30,8 @@ from pipelines.silver.bronze import (
     split_relation,
     state_path,
 )
-from pipelines.silver.models import Model, load_models
-from pipelines.silver.warehouse import connect, relations
+from pipelines.silver.models import RETIRED_MODELS, Model, load_models
+from pipelines.silver.warehouse import connect, drop_relations, relations
 
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
@@ -66,6 +66,8 @@ def build_silver(settings, full: bool = False) -> dict:
         try:
             jira.write_config_tables(con, config)
             delivery.write_config_tables(con, settings)
+            for name in drop_relations(con, RETIRED_MODELS):
+                log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")

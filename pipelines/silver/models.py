@@ -18,6 +18,12 @@ The relations a model reads come from its parse tree (`references.relations_read
     runner to the files of the batch;
   - a config table `_silver_*`, written by the build before the models run;
   - or another model: a dependency. Anything else (a typo, a missing model) is a ConfigError.
+
+Names follow the layering (checked here):
+  - `stg_<source>__<entity>`: staging, reads bronze relations and config tables only (and `stg_`
+    batch models, which are this build's bronze parsed once);
+  - `int_<area>__<entity>`: intermediate, combines other models and reads no bronze;
+  - plain names: the marts users query.
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ MATERIALIZATIONS = ("view", "merge", "batch", "table")
 BRONZE_RELATION = re.compile(r"bronze_[a-z0-9]+_[a-z0-9_]+")
 CONFIG_PREFIX = "_silver_"
 READS_CACHE = Path(".cache") / "references.json"  # under the sql folder
+# Models renamed away (old name: new name): a build drops what an older build left under the old name.
+RETIRED_MODELS = {
+    "stg_delivery__git_remotes": "int_delivery__git_remotes",
+    "stg_delivery__issue_key_mentions": "int_delivery__issue_key_mentions",
+    "stg_delivery__project_keys": "int_delivery__project_keys",
+    "stg_delivery__pull_requests": "int_delivery__pull_requests",
+}
 IDENTIFIER = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 log = logging.getLogger("pipelines.silver")
@@ -77,6 +90,8 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
     linked = {
         name: dataclasses.replace(model, depends_on=_dependencies(model, by_name)) for name, model in by_name.items()
     }
+    for model in linked.values():
+        _check_layering(model, linked)
     return _topological(list(linked.values()), sql_dir)
 
 
@@ -138,9 +153,14 @@ def _reads(path: Path, sql: str, cache: ReadsCache | None) -> tuple[tuple[str, .
 
 
 def _by_name(models: list[Model]) -> dict[str, Model]:
-    """{name: model}; a name defined twice is a ConfigError."""
+    """{name: model}; a name defined twice, or a retired one, is a ConfigError."""
     by_name: dict[str, Model] = {}
     for model in models:
+        if model.name in RETIRED_MODELS:
+            raise ConfigError(
+                f"{model.path}: {model.name} is the old name of {RETIRED_MODELS[model.name]}, which every build "
+                "drops: remove it from RETIRED_MODELS (pipelines/silver/models.py) to use the name again"
+            )
         if model.name in by_name:
             raise ConfigError(f"{model.path}: model {model.name} is also defined by {by_name[model.name].path}")
         by_name[model.name] = model
@@ -162,6 +182,25 @@ def _dependencies(model: Model, models: dict[str, Model]) -> tuple[str, ...]:
             f"a bronze relation (bronze_<source>_<stream>) or a build config table ({CONFIG_PREFIX}*)"
         )
     return tuple(name for name in model.reads if name in models)
+
+
+def _check_layering(model: Model, models: dict[str, Model]) -> None:
+    """`stg_` models read bronze (and `stg_` batch models) only; `int_` models read no bronze."""
+    if model.name.startswith("stg_"):
+        wrong = [
+            name for name in model.depends_on if not (name.startswith("stg_") and models[name].materialized == "batch")
+        ]
+        if wrong:
+            raise ConfigError(
+                f"{model.path}: staging model {model.name} reads {', '.join(wrong)}; a stg_ model reads only bronze "
+                "relations, _silver_* config tables and stg_ batch models: a model combining others is "
+                f"int_{model.name.removeprefix('stg_')}"
+            )
+    if model.name.startswith("int_") and model.bronze:
+        raise ConfigError(
+            f"{model.path}: intermediate model {model.name} reads {', '.join(model.bronze)}; an int_ model combines "
+            f"other models: a model over bronze is stg_{model.name.removeprefix('int_')}"
+        )
 
 
 def _topological(models: list[Model], sql_dir: Path) -> list[Model]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.errors import ConfigError
-from pipelines.silver import references
-from pipelines.silver.models import load_models
+from pipelines.silver import build_silver, references
+from pipelines.silver.models import RETIRED_MODELS, load_models
 from pipelines.silver.references import QueryParseError, relations_read
+from pipelines.silver.warehouse import relations
+from tests.silver.support import settings_for
 
 
 def write_models(sql_dir: Path, files: dict[str, str]) -> Path:
@@ -191,3 +194,53 @@ def test_parses_are_kept_between_loads_in_a_file(tmp_path, monkeypatch):
         parsed.clear()
         assert [m.depends_on for m in load_models(sql_dir)] == [(), ("a",)]
         assert len(parsed) == 2
+
+
+def test_a_staging_model_reads_bronze_only(tmp_path):
+    files = {
+        "silver/stg_jira__issue_records": "-- config: materialized=batch\nselect * from bronze_jira_issues",
+        "silver/stg_jira__issues": "-- config: materialized=table\nselect * from stg_jira__issue_records",
+        "silver/stg_jira__sweeps": "-- config: materialized=table\nselect * from bronze_jira_cursors",
+        "silver/jira_issues": "select * from stg_jira__issues cross join _silver_jira_issue_type_categories",
+        "silver/int_jira__issue_sweeps": "select * from stg_jira__issues, stg_jira__sweeps",
+    }
+    assert len(load_models(write_models(tmp_path, files))) == 5  # a stg_ batch model is bronze parsed once
+    (tmp_path / "silver" / "stg_jira__sweeps.sql").write_text(
+        "-- one row per test row\n-- config: materialized=table\nselect * from bronze_jira_cursors, jira_issues\n"
+    )
+    with pytest.raises(ConfigError, match=r"stg_jira__sweeps\.sql: staging model stg_jira__sweeps reads jira_issues"):
+        load_models(tmp_path)
+    (tmp_path / "silver" / "stg_jira__sweeps.sql").write_text(
+        "-- one row per test row\nselect * from stg_jira__issues\n"
+    )
+    with pytest.raises(ConfigError, match=r"reads stg_jira__issues; .* is int_jira__sweeps"):
+        load_models(tmp_path)  # a stored staging model is no bronze
+
+
+def test_an_intermediate_model_reads_no_bronze(tmp_path):
+    files = {"silver/int_jira__issues": "-- config: materialized=table\nselect * from bronze_jira_issues"}
+    with pytest.raises(ConfigError, match="intermediate model int_jira__issues reads bronze_jira_issues"):
+        load_models(write_models(tmp_path, files))
+
+
+def test_the_old_name_of_a_renamed_model_cannot_come_back(tmp_path):
+    sql_dir = write_models(tmp_path, {"silver/stg_delivery__pull_requests": "select 1 as k"})
+    with pytest.raises(ConfigError, match="stg_delivery__pull_requests is the old name of int_delivery__pull_requests"):
+        load_models(sql_dir)
+
+
+def test_a_build_drops_relations_left_under_the_old_names_of_renamed_models(tmp_path, caplog):
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("create view stg_delivery__pull_requests as select * from int_delivery__pull_requests")
+        con.execute("create table stg_delivery__project_keys as select * from int_delivery__project_keys")
+        con.execute("create table my_notes as select 1 as note")  # not a retired name: kept
+    with caplog.at_level(logging.INFO, logger="pipelines.silver"):
+        build_silver(settings)
+    assert "incremental build" in caplog.text  # no stored model was renamed: no rebuild
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        names = set(relations(con))
+    assert {"int_delivery__pull_requests", "int_delivery__project_keys", "my_notes"} <= names
+    assert not names & set(RETIRED_MODELS)
+    assert "dropped stg_delivery__project_keys (renamed int_delivery__project_keys)" in caplog.text
