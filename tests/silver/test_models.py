@@ -62,6 +62,25 @@ def test_relations_read(sql, expected):
 @pytest.mark.parametrize(
     "sql",
     [
+        "with users as (select * from users) select * from users",
+        "with a as (select * from t), b as (select * from a) select * from b join a using (k)",
+        "with a as (select * from b), b as (select 1 as k) select * from a, b",
+        "select * from (with u as (select 1 as k) select * from u) as s, u",
+        "with u as (select 1 as k) select * from (select * from u) as s where exists (select 1 from u)",
+        "with recursive r as (select 1 as n union all select n + 1 from r where n < 3) select * from r",
+        "select * from t, unnest(t.l) as u(x), range(3) where k in (select k from main.s)",
+    ],
+)
+def test_duckdb_finds_every_relation_among_those_found(sql):
+    con = duckdb.connect()
+    for name in relations_read(sql):
+        con.execute(f'create table "{name}" (k integer, l integer[])')
+    con.execute(sql).fetchall()  # a relation missed would be a catalog error
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
         "select * from t qualify row_number() over (partition by a order by b desc nulls last) = 1",
         "select payload ->> '$.key', __parent ->> 'issue_id', payload -> 'fields' from t",
         "select {'a': 1, 'b': [1, 2]}, [x.a for x in l if x.b], map {'k': 1} from t",
