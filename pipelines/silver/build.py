@@ -20,8 +20,8 @@ from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, rea
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
-from pipelines.silver.models import Model, load_models
-from pipelines.silver.warehouse import connect, relations
+from pipelines.silver.models import RETIRED_MODELS, Model, load_models
+from pipelines.silver.warehouse import connect, drop_relations, relations
 
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
@@ -56,6 +56,8 @@ def build_silver(settings, full: bool = False) -> dict:
         try:
             jira.write_config_tables(con, config)
             delivery.write_config_tables(con, settings.delivery, settings.identity)
+            for name in drop_relations(con, RETIRED_MODELS):
+                log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")

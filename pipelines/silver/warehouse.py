@@ -58,3 +58,13 @@ def relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "where table_schema = 'main' and table_catalog = current_database()"
     ).fetchall()
     return dict(rows)
+
+
+def drop_relations(con: duckdb.DuckDBPyConnection, names) -> list[str]:
+    """Drop those of `names` that exist in the main schema (table or view); the names dropped."""
+    existing = relations(con)
+    dropped = sorted(name for name in names if name in existing)
+    for name in dropped:
+        kind = "table" if existing[name] == "BASE TABLE" else "view"
+        con.execute(f'drop {kind} "{name}"')
+    return dropped

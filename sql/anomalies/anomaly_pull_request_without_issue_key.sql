@@ -8,7 +8,7 @@ with pull_requests as (
 
 mentions as (
 
-    select * from stg_delivery__issue_key_mentions where entity = 'pull_request'
+    select * from int_delivery__issue_key_mentions where entity = 'pull_request'
 
 ),
 

@@ -2,7 +2,7 @@
 -- config: materialized=view
 with mentions as (
 
-    select * from stg_delivery__issue_key_mentions where issue_id is null
+    select * from int_delivery__issue_key_mentions where issue_id is null
 
 ),
 

@@ -14,7 +14,7 @@ build_scm as (
 
 remotes as (
 
-    select * from stg_delivery__git_remotes
+    select * from int_delivery__git_remotes
 
 ),
 

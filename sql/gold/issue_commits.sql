@@ -2,7 +2,7 @@
 -- config: materialized=view
 with mentions as (
 
-    select * from stg_delivery__issue_key_mentions
+    select * from int_delivery__issue_key_mentions
     where entity = 'commit' and issue_id is not null
 
 ),

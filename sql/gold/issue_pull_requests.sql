@@ -2,14 +2,14 @@
 -- config: materialized=view
 with mentions as (
 
-    select * from stg_delivery__issue_key_mentions
+    select * from int_delivery__issue_key_mentions
     where entity = 'pull_request' and issue_id is not null
 
 ),
 
 pull_requests as (
 
-    select * from stg_delivery__pull_requests
+    select * from int_delivery__pull_requests
 
 ),
 

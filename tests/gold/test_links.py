@@ -17,7 +17,7 @@ def world(tmp_path_factory):
 def test_keys_are_word_bounded_case_insensitive_known_projects_with_leading_zeros_dropped(world):
     rows = query(
         world,
-        "select commit_hash, list_sort(list(distinct issue_key)) from stg_delivery__issue_key_mentions "
+        "select commit_hash, list_sort(list(distinct issue_key)) from int_delivery__issue_key_mentions "
         "where entity = 'commit' group by 1",
     )
     found = dict(rows)
@@ -74,7 +74,7 @@ def test_commit_builds_match_the_repository_by_normalised_url_or_by_hash(world):
 
 
 def test_remote_urls_are_normalised_to_host_and_path(world):
-    rows = dict(query(world, "select remote_url, normalized_url from stg_delivery__git_remotes"))
+    rows = dict(query(world, "select remote_url, normalized_url from int_delivery__git_remotes"))
     assert rows == {
         "https://ann@bitbucket.org/acme/api.git": "bitbucket.org/acme/api",  # user, .git
         "git@bitbucket.org:acme/api.git": "bitbucket.org/acme/api",  # scp-like ssh

@@ -14,7 +14,7 @@ commits as (
 
 project_keys as (
 
-    select * from stg_delivery__project_keys
+    select * from int_delivery__project_keys
 
 ),
 
