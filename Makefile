@@ -41,10 +41,10 @@ demo: bootstrap ## run everything end to end on the bundled simulators (into .de
 	$(PY) scripts/demo.py
 
 test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 test-soak: bootstrap ## long reliability variants (kill points, fault storms at scale)
-	DPL_SOAK=1 $(PY) -m pytest -q -m soak
+	DPL_SOAK=1 $(PY) -m pytest -q -n auto -m soak
 
 lint: bootstrap ## ruff lint and format check
 	$(PY) -m ruff check .
