@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +27,28 @@ CREDENTIAL_VARS = (
     "JENKINS_USERNAME",
     "JENKINS_TOKEN",
 )
+
+
+FIGURES_DIR_VAR = "DPL_TEST_FIGURES_DIR"  # where test processes (xdist workers too) leave suite figures
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the main process: workers inherit the variable
+        os.environ[FIGURES_DIR_VAR] = tempfile.mkdtemp(prefix="dpl-figures-")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Print the reliability suite's figures, summed over every process that ran part of it."""
+    folder = os.environ.get(FIGURES_DIR_VAR)
+    if hasattr(config, "workerinput") or not folder:
+        return
+    totals: collections.Counter = collections.Counter()
+    for path in sorted(Path(folder).glob("*.json")):
+        totals.update(json.loads(path.read_text()))
+    shutil.rmtree(folder, ignore_errors=True)
+    if totals:
+        shown = ", ".join(f"{key}={value}" for key, value in sorted(totals.items()))
+        terminalreporter.write_line(f"reliability figures: {shown}")
 
 
 @pytest.fixture(autouse=True)

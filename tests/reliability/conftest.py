@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from pipelines.secrets import redact
+from tests.conftest import FIGURES_DIR_VAR
 from tests.ops.servers import Webhook
 from tests.reliability import support
 from tests.reliability.support import FIGURES
@@ -66,7 +71,9 @@ def no_canary_anywhere(tmp_path, webhook):
     assert not hits, f"canary leaked: {hits}"
 
 
-def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
-        shown = ", ".join(f"{key}={value}" for key, value in sorted(FIGURES.items()))
-        terminalreporter.write_line(f"reliability figures: {shown}")
+def pytest_sessionfinish(session):
+    """Leave this process's figures where the root conftest's summary sums them (xdist workers included)."""
+    folder = os.environ.get(FIGURES_DIR_VAR)
+    if folder and FIGURES:
+        name = getattr(session.config, "workerinput", {}).get("workerid", "main")
+        (Path(folder) / f"{name}.json").write_text(json.dumps(dict(FIGURES)))
