@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.dlt.http import ApiClient, HttpPolicy, HttpStats, make_client
+from pipelines.dlt.http import ApiClient, CallGate, HttpPolicy, HttpStats, make_client, make_gate
 from pipelines.sources import SourceSettings, StreamSettings
 from pipelines.timeutil import TimeSettings, parse_iso, to_utc_iso, utc_now
 
@@ -85,10 +85,23 @@ class SyncContext:
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
     http: HttpStats = dataclasses.field(default_factory=HttpStats)  # the run's counters, shared by every client
     http_policy: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)  # sources.yaml `http:`
+    _gate: CallGate | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @property
+    def gate(self) -> CallGate:
+        """The run's one gate: every client of this source shares its concurrency bound, pacing and holds."""
+        if self._gate is None:
+            self._gate = make_gate(self.http_policy)
+        return self._gate
+
+    @property
+    def max_concurrency(self) -> int:
+        """Calls this source may have in flight at once (sources.yaml `http.max_concurrency`)."""
+        return self.gate.max_concurrency
 
     def client(self, base_url: str, auth: Any = None, **kwargs: Any) -> ApiClient:
-        """A REST client for this run: counted in `self.http`, retrying per `self.http_policy`."""
-        return make_client(base_url, auth, self.http, self.http_policy, self.source, **kwargs)
+        """A REST client for this run: counted in `self.http`, retrying per `self.http_policy`, through `self.gate`."""
+        return make_client(base_url, auth, self.http, self.http_policy, self.source, gate=self.gate, **kwargs)
 
     def stream_settings(self, stream: str) -> StreamSettings:
         return self.settings.stream(stream)

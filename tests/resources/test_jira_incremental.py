@@ -253,10 +253,10 @@ def test_a_403_inside_a_search_page_commits_nothing_past_the_pages_written(start
     victim = next(i for n, i in enumerate(ordered) if n > 100 and n % 100 and len(i.comments) > 20)
     fetch_comments = Children.fetch_comments
 
-    def forbidden_for_victim(self, issue, start, have):
-        if issue["id"] == str(victim.id):
+    def forbidden_for_victim(self, issue_id, start, have):
+        if issue_id == str(victim.id):
             raise DplError(ErrorClass.FORBIDDEN, "You do not have the permission to see the specified issue.")
-        return fetch_comments(self, issue, start, have)
+        return fetch_comments(self, issue_id, start, have)
 
     monkeypatch.setattr(Children, "fetch_comments", forbidden_for_victim)
     ctx = make_ctx(server)
