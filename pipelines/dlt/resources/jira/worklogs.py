@@ -137,7 +137,7 @@ class Worklogs:
         yield from self.per_issue(short)
 
     def missing_ids(self) -> Iterator[list[int]]:
-        """Batches of ids of changed worklogs not embedded in the search (/worklog/updated since the earliest window)."""
+        """Batches of ids of changed worklogs the search did not embed (/worklog/updated since the earliest window)."""
         starts = [w["since"] for w in self.truncated.values()]
         since_ms = 0 if None in starts else to_epoch_ms(min(starts))
         batch: list[int] = []
