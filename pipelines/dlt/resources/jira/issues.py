@@ -119,7 +119,8 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
             ):
                 yield from issue_page(run, list(page), key, windows, children, checkpoints, wanted)
         except DplError as exc:
-            run.forbid(key, sorted(wanted), exc)
+            if not run.stale_project(key, exc):
+                run.forbid(key, sorted(wanted), exc)
     for page in children.flush():
         run.note_authors(page.records)
         yield page
