@@ -9,6 +9,9 @@ How calls are kept to a minimum (simulators/jira/cost.py computes the floor; a f
 a few percent of it, where one call per issue and child would be ~3 calls per issue):
 - catalogs are single calls or the largest pages allowed (/project/search 100, Agile API 50); versions
   use the unpaged /project/{id}/versions; kanban boards are never asked for sprints;
+- catalogs (projects, versions, fields, issue_types, statuses, priorities, boards, sprints) are re-read
+  only when due (catalog.py): an incremental run between two refreshes reads the projects' keys from
+  the cursors the last refresh left, and makes no catalog call at all;
 - issues: one search/jql per project, 100 issues a page with `fields=*all&expand=changelog`, bounded by
   `updated >= <epoch ms>`: the earliest window of the wanted streams of the pass (each keeps its own
   per-project cursor, minus the safety window), so running some of them never skips the others;
@@ -78,17 +81,18 @@ def source(ctx: SyncContext):
 
 @dlt.source(name="jira", max_table_nesting=0)
 def jira(ctx: SyncContext):
-    """Resources of the streams this run wants (users come after everything that references accounts)."""
+    """Resources of the streams this run wants: the issue pass first, then the catalogs (which it may
+    have seen change), users after everything that references accounts."""
     run = JiraRun(ctx)
     plan = [
+        ("issues", conf.ISSUE_STREAMS, lambda: get_issues(run)),
+        ("issue_census", ("issue_census",), lambda: get_census(run)),
+        ("worklog_deletions", ("worklog_deletions",), lambda: get_worklog_deletions(run)),
         ("projects", ("projects",), lambda: get_projects(run)),
         ("versions", ("versions",), lambda: get_versions(run)),
         *[(name, (name,), lambda name=name: get_catalog(run, name)) for name in conf.SIMPLE_CATALOGS],
         ("boards", ("boards",), lambda: get_boards(run)),
         ("sprints", ("sprints",), lambda: get_sprints(run)),
-        ("issues", conf.ISSUE_STREAMS, lambda: get_issues(run)),
-        ("issue_census", ("issue_census",), lambda: get_census(run)),
-        ("worklog_deletions", ("worklog_deletions",), lambda: get_worklog_deletions(run)),
         ("users", ("users",), lambda: get_users(run)),
     ]
     return [dlt.resource(make(), name=name) for name, streams, make in plan if any(ctx.wants(s) for s in streams)]
