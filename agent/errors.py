@@ -1,0 +1,43 @@
+"""The one-line answers for refused and failed queries (never a traceback, never a secret)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.errors import DplError, ErrorClass
+from pipelines.secrets import redact
+
+
+class QueryFailed(DplError):
+    """A query that did not run to an answer; `kind` is refused, timeout, memory or error."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(ErrorClass.CONFIG if kind == "refused" else ErrorClass.INTERNAL, redact(message))
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+class Refused(QueryFailed):
+    """A statement or access the sandbox does not allow."""
+
+    def __init__(self, message: str, kind: str = "refused"):
+        super().__init__(message, kind="refused")
+
+
+def explain(exc: duckdb.Error) -> QueryFailed:
+    """DuckDB's error as one line, classified: what the sandbox refused, or why the query failed."""
+    line = first_line(exc)
+    if isinstance(exc, duckdb.PermissionException):
+        return Refused(f"files, extensions and secrets are outside the sandbox ({line})")
+    if "configuration has been locked" in line:
+        return Refused(f"settings are locked in the sandbox ({line})")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return QueryFailed(f"stopped: the query needs more memory than the session's memory_limit ({line})", "memory")
+    return QueryFailed(line)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
