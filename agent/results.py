@@ -35,6 +35,7 @@ class QueryResult:
             "rows": self.rows,
             "row_count": len(self.rows),
             "truncated": self.truncated,
+            "bytes": self.bytes,
         }
 
     def records(self) -> list[dict]:
