@@ -103,8 +103,9 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
 
-shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120)
-	$(CLI) shell $(if $(SQL),--sql "$$SQL") $(if $(FILE),--file "$$FILE") $(if $(WIDTH),--max-width $(WIDTH))
+shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120, TIMEOUT=s)
+	$(CLI) shell $(if $(SQL),--sql "$$SQL") $(if $(FILE),--file "$$FILE") $(if $(WIDTH),--max-width $(WIDTH)) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 mcp: bootstrap ## MCP server for AI assistants on stdio (tools bounded by config/ai_policy.yaml)
 	@$(PY) -m agent.mcp

@@ -87,13 +87,14 @@ def warehouse_relations(source: duckdb.DuckDBPyConnection, alias: str) -> list[R
 
 
 def bronze_relations(source: duckdb.DuckDBPyConnection) -> list[Relation]:
-    """The temporary `bronze_*` views that `shell_init_sql` created in the source."""
+    """The `bronze_*` views of the source's own catalog (see `sandbox.create_bronze_views`)."""
     names = source.execute(
-        r"select view_name from duckdb_views() where temporary and view_name like 'bronze\_%' escape '\' order by 1"
+        r"""select view_name from duckdb_views() where database_name = 'memory' and schema_name = 'main'
+            and view_name like 'bronze\_%' escape '\' order by 1"""
     ).fetchall()
-    columns = columns_of(source, "temp")
+    columns = columns_of(source, "memory")
     return [
-        Relation("temp", "bronze", name, "bronze", bronze_comment(name), columns.get(("main", name), ()))
+        Relation("memory", "bronze", name, "bronze", bronze_comment(name), columns.get(("main", name), ()))
         for (name,) in names
     ]
 

@@ -16,7 +16,7 @@ class QueryFailed(DplError):
         self.kind = kind
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
+        return self.message if self.kind == "error" else f"{self.kind}: {self.message}"
 
 
 class Refused(QueryFailed):

@@ -26,6 +26,7 @@ class QueryResult:
     rows: list[list]
     truncated: bool = False
     bytes: int = 0
+    truncated_by: str | None = None  # max_rows or max_result_bytes
 
     def as_dict(self) -> dict:
         """The answer as structured data (what the tools return)."""
@@ -35,6 +36,7 @@ class QueryResult:
             "rows": self.rows,
             "row_count": len(self.rows),
             "truncated": self.truncated,
+            "truncated_by": self.truncated_by,
             "bytes": self.bytes,
         }
 
@@ -58,10 +60,11 @@ def collect(cursor, max_rows: int | None, max_bytes: int | None) -> QueryResult:
         for row in chunk:
             values = [jsonable(value) for value in row]
             size = len(json.dumps(values, ensure_ascii=False).encode())
-            if (max_rows is not None and len(result.rows) >= max_rows) or (
-                max_bytes is not None and result.bytes + size > max_bytes
-            ):
-                result.truncated = True
+            if max_rows is not None and len(result.rows) >= max_rows:
+                result.truncated, result.truncated_by = True, "max_rows"
+                return result
+            if max_bytes is not None and result.bytes + size > max_bytes:
+                result.truncated, result.truncated_by = True, "max_result_bytes"
                 return result
             result.rows.append(values)
             result.bytes += size

@@ -24,10 +24,12 @@ the source connection too: the sandbox itself never reads a file.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import threading
 
 import duckdb
+import pyarrow as pa
 
 from agent.catalog import Relation, bronze_relations, quote_ident, warehouse_relations
 from agent.errors import QueryFailed, Refused, explain
@@ -40,6 +42,7 @@ WAREHOUSE_ALIAS = "warehouse"  # the warehouse's catalog name in the source (and
 READS = frozenset({duckdb.StatementType.SELECT})
 SHELL_READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 BATCH_ROWS = 65536
+TEMP_VIEW = re.compile(r"\bcreate\s+or\s+replace\s+temp(orary)?\s+view\b", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +111,7 @@ def failure(exc: duckdb.Error, timed_out: bool, timeout_s: float | None, hint: s
     if timed_out or isinstance(exc, duckdb.InterruptException):
         return QueryFailed(f"stopped: the query ran longer than timeout_s={timeout_s:g}s", kind="timeout")
     error = explain(exc)
-    if isinstance(exc, duckdb.CatalogException) and hint:
+    if isinstance(exc, duckdb.CatalogException) and hint and "Table with name" in error.message:
         error = type(error)(f"{error.message} ({hint})", kind=error.kind)
     return error
 
@@ -140,18 +143,44 @@ class Watchdog:
 
 
 class ArrowSource:
-    """A relation of the sandbox, produced afresh by the private source connection at every scan."""
+    """A relation of the sandbox, produced afresh by the private source connection at every scan.
 
-    def __init__(self, source: duckdb.DuckDBPyConnection, sql: str):
-        self._source, self._sql = source, sql
+    The Arrow schema is known up front, so binding a view costs nothing; the source runs the SELECT
+    only when the sandbox pulls the first batch."""
+
+    def __init__(self, source: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema):
+        self._source, self._sql, self.schema = source, sql, schema
 
     def __arrow_c_stream__(self, requested_schema=None):
-        reader = self._source.cursor().sql(self._sql).to_arrow_reader(BATCH_ROWS)
+        def batches():
+            yield from self._source.cursor().sql(self._sql).to_arrow_reader(BATCH_ROWS)
+
+        reader = pa.RecordBatchReader.from_batches(self.schema, batches())
         return reader.__arrow_c_stream__(requested_schema)
 
 
-def open_session(settings, policy: AiPolicy | None = None) -> Session:
-    """A locked sandbox: the policy's views (agent tools), or the whole warehouse read-only (policy=None)."""
+_SCHEMAS: dict[tuple, pa.Schema] = {}
+_SCHEMAS_LOCK = threading.Lock()
+
+
+def arrow_source(source: duckdb.DuckDBPyConnection, relation: Relation, sql: str) -> ArrowSource:
+    """An ArrowSource for `sql`; its schema probed once per process for a relation of the same shape."""
+    shape = (relation.catalog, relation.schema, relation.name, tuple((c.name, c.type, c.masked) for c in relation.columns))
+    with _SCHEMAS_LOCK:
+        schema = _SCHEMAS.get(shape)
+    if schema is None:
+        schema = source.cursor().execute(f"{sql} limit 0").to_arrow_table().schema
+        with _SCHEMAS_LOCK:
+            if len(_SCHEMAS) > 4096:
+                _SCHEMAS.clear()
+            _SCHEMAS[shape] = schema
+    return ArrowSource(source, sql, schema)
+
+
+def open_session(settings, policy: AiPolicy | None = None, limits: Limits | None = None) -> Session:
+    """A locked sandbox: the policy's views (agent tools), or the whole warehouse read-only (policy=None).
+
+    `limits` overrides the per-query bounds (a policy's by default; none without a policy)."""
     if policy is not None and not policy.enabled:
         raise Refused("the agent tools are disabled (config/ai_policy.yaml: enabled: false)")
     source = duckdb.connect()
@@ -160,17 +189,17 @@ def open_session(settings, policy: AiPolicy | None = None) -> Session:
         if policy is None:
             relations = expose_everything(settings, source, sandbox)
             lock(sandbox)
-            limits, allowed, hint = Limits(), SHELL_READS, ""
+            default_limits, allowed, hint = Limits(), SHELL_READS, ""
         else:
             relations = expose_policy(settings, policy, source, sandbox)
             lock(sandbox, memory_limit=policy.memory_limit, threads=policy.threads)
-            limits = Limits(policy.timeout_s, policy.max_rows, policy.max_result_bytes)
+            default_limits = Limits(policy.timeout_s, policy.max_rows, policy.max_result_bytes)
             allowed, hint = READS, "only the tables list_tables shows exist for the agent (config/ai_policy.yaml)"
     except BaseException:
         sandbox.close()
         source.close()
         raise
-    return Session(sandbox, source, relations, limits, allowed, hint)
+    return Session(sandbox, source, relations, limits or default_limits, allowed, hint)
 
 
 def lock(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None, threads: int | None = None) -> None:
@@ -190,15 +219,21 @@ def lock(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None, thread
         con.execute(statement)
 
 
+def create_bronze_views(settings, source: duckdb.DuckDBPyConnection) -> None:
+    """The shell's bronze views, as views of the source's own catalog (temp views are per connection,
+    and every scan runs on a cursor of its own)."""
+    source.execute(TEMP_VIEW.sub("create or replace view", shell_init_sql(settings)))
+
+
 def expose_everything(settings, source, sandbox) -> list[Relation]:
     """The shell's sandbox: the warehouse attached read-only (when built) and every bronze view."""
     relations: list[Relation] = []
     if available(settings):
         attach(sandbox, settings, WAREHOUSE_ALIAS, read_only=True)
         sandbox.execute(f"use {quote_ident(WAREHOUSE_ALIAS)}")
-    source.execute(shell_init_sql(settings))
+    create_bronze_views(settings, source)
     for relation in bronze_relations(source):
-        sandbox.register(relation.name, ArrowSource(source, relation.select_sql()))
+        sandbox.register(relation.name, arrow_source(source, relation, relation.select_sql()))
         relations.append(relation)
     return relations
 
@@ -210,7 +245,7 @@ def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]
         attach(source, settings, WAREHOUSE_ALIAS, read_only=True)
         relations += warehouse_relations(source, WAREHOUSE_ALIAS)
     if policy.allow_bronze:
-        source.execute(shell_init_sql(settings))
+        create_bronze_views(settings, source)
         relations += bronze_relations(source)
     key = secrets.token_hex(16)  # per session: masked values compare equal within a query only
     exposed = []
@@ -218,11 +253,14 @@ def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]
         view = relation.restricted(policy, key)
         if not view.columns:
             continue
-        helper = f"__dpl_source_{index}"
-        sandbox.register(helper, ArrowSource(source, view.select_sql()))
-        schema = "main" if view.schema == "bronze" else view.schema
-        sandbox.execute(f"create schema if not exists {quote_ident(schema)}")
-        sandbox.execute(f"create view {quote_ident(schema)}.{quote_ident(view.name)} as select * from {helper}")
+        stream = arrow_source(source, view, view.select_sql())
+        if view.source_schema == "main":
+            sandbox.register(view.name, stream)  # a view of the session's main schema
+        else:
+            helper = f"__dpl_source_{index}"
+            sandbox.register(helper, stream)
+            sandbox.execute(f"create schema if not exists {quote_ident(view.schema)}")
+            sandbox.execute(f"create view {quote_ident(view.schema)}.{quote_ident(view.name)} as select * from {helper}")
         exposed.append(view)
     source.execute("set python_enable_replacements = false")
     return exposed

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--sql", help="run these statements and exit (non-zero on the first error)")
     shell.add_argument("--file", help="run the statements of this file and exit")
     shell.add_argument("--max-width", type=int, default=DEFAULT_WIDTH, help="widest text cell shown")
+    shell.add_argument("--timeout", type=float, help="interrupt a statement after this many seconds")
     gate = sub.add_parser("schedule-gate", help="scheduled workflow: is this cron firing at 02:00 Europe/Berlin?")
     gate.add_argument("--cron", default="")
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
@@ -251,7 +252,7 @@ def cmd_shell(settings: Settings, args) -> int:
             sql = (sql + ";\n" if sql else "") + Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise DplError(ErrorClass.CONFIG, f"FILE={args.file}: {exc.strerror or exc}") from None
-    return run_shell(settings, sql=sql, max_width=max(args.max_width, 4))
+    return run_shell(settings, sql=sql, max_width=max(args.max_width, 4), timeout_s=args.timeout)
 
 
 def cmd_schedule_gate(settings: Settings, args) -> int:

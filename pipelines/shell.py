@@ -2,7 +2,7 @@
 
     make shell                                   # prompt; statements run at `;`, Ctrl-D quits
     echo "select 1;" | make shell                 # piped: the same, exits non-zero on the first error
-    make shell SQL="select count(*) from jira_issues" FILE=q.sql WIDTH=120
+    make shell SQL="select count(*) from jira_issues" FILE=q.sql WIDTH=120 TIMEOUT=30
 
 The session is the locked sandbox of agent/sandbox.py without a policy: the whole warehouse
 (attached READ_ONLY) plus bronze views, but no file access (read_text, COPY, quoted paths), no
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 
 from agent.errors import QueryFailed
-from agent.sandbox import open_session
+from agent.sandbox import Limits, open_session
 from pipelines.display import table
 
 PROMPT, CONTINUE = "dpl> ", "...> "
@@ -24,7 +24,7 @@ MAX_ROWS = 200
 DEFAULT_WIDTH = 70
 TABLES_SQL = (
     "select table_catalog as catalog, table_schema as schema, table_name as name, table_type as kind "
-    "from information_schema.tables where table_name not like '\\_\\_dpl%' escape '\\' order by all"
+    "from information_schema.tables order by all"
 )
 HELP = ".tables  list relations · .maxwidth N  widest text cell · .quit  leave · statements end with ;"
 
@@ -65,10 +65,18 @@ class Shell:
         return False
 
 
-def run_shell(settings, stdin=None, stdout=None, sql: str | None = None, max_width: int = DEFAULT_WIDTH, stderr=None) -> int:
+def run_shell(
+    settings,
+    stdin=None,
+    stdout=None,
+    sql: str | None = None,
+    max_width: int = DEFAULT_WIDTH,
+    stderr=None,
+    timeout_s: float | None = None,
+) -> int:
     """Run `sql`, or statements read from stdin; exit code 1 after an error unless typing at a terminal."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    with open_session(settings) as session:
+    with open_session(settings, limits=Limits(timeout_s=timeout_s)) as session:
         shell = Shell(session, stdout, stderr, max_width)
         if sql is not None:
             return 0 if shell.run(sql) else 1
