@@ -58,7 +58,8 @@ class Relation:
                 continue
             ident = quote_ident(column.name)
             if policy.column_masked(self.name, column.name):
-                expression = f"case when {ident} is null then null else 'masked:' || left(sha256({quote_literal(key)} || {ident}::varchar), 16) end"
+                digest = f"sha256({quote_literal(key)} || {ident}::varchar)"
+                expression = f"case when {ident} is null then null else 'masked:' || left({digest}, 16) end"
                 columns.append(dataclasses.replace(column, type="VARCHAR", expression=expression, masked=True))
             elif policy.redact_patterns and column.type.upper() in TEXT_TYPES:
                 expression = f"{ident}::varchar"

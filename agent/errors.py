@@ -8,7 +8,7 @@ from pipelines.errors import DplError, ErrorClass
 from pipelines.secrets import redact
 
 
-class QueryFailed(DplError):
+class QueryError(DplError):
     """A query that did not run to an answer; `kind` is refused, timeout, memory or error."""
 
     def __init__(self, message: str, kind: str = "error"):
@@ -19,14 +19,14 @@ class QueryFailed(DplError):
         return self.message if self.kind == "error" else f"{self.kind}: {self.message}"
 
 
-class Refused(QueryFailed):
+class Refused(QueryError):  # noqa: N818 (a refusal, not a crash)
     """A statement or access the sandbox does not allow."""
 
     def __init__(self, message: str, kind: str = "refused"):
         super().__init__(message, kind="refused")
 
 
-def explain(exc: duckdb.Error) -> QueryFailed:
+def explain(exc: duckdb.Error) -> QueryError:
     """DuckDB's error as one line, classified: what the sandbox refused, or why the query failed."""
     line = first_line(exc)
     if isinstance(exc, duckdb.PermissionException):
@@ -34,8 +34,8 @@ def explain(exc: duckdb.Error) -> QueryFailed:
     if "configuration has been locked" in line:
         return Refused(f"settings are locked in the sandbox ({line})")
     if isinstance(exc, duckdb.OutOfMemoryException):
-        return QueryFailed(f"stopped: the query needs more memory than the session's memory_limit ({line})", "memory")
-    return QueryFailed(line)
+        return QueryError(f"stopped: the query needs more memory than the session's memory_limit ({line})", "memory")
+    return QueryError(line)
 
 
 def first_line(exc: BaseException) -> str:

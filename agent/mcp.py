@@ -16,7 +16,7 @@ import typing
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
-from agent.errors import QueryFailed
+from agent.errors import QueryError
 from agent.tools import TOOLS, Tool, ToolContext, call
 from pipelines.errors import DplError
 from pipelines.secrets import redact
@@ -52,7 +52,7 @@ def handler(entry: Tool, ctx: ToolContext):
     def run(**arguments) -> dict[str, typing.Any] | CallToolResult:
         try:
             return call(ctx, entry.name, arguments)
-        except QueryFailed as exc:
+        except QueryError as exc:
             return failure(exc.kind, exc.message)
         except DplError as exc:
             return failure("error", redact(str(exc)))

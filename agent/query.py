@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 
-from agent.errors import QueryFailed
+from agent.errors import QueryError
 from agent.tools import ToolContext, call
 from pipelines.errors import DplError
 from pipelines.secrets import redact
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         name, kwargs = arguments(args[0], args[1:])
         result = call(ToolContext(settings, settings.ai_policy), name, kwargs)
-    except QueryFailed as exc:
+    except QueryError as exc:
         print(json.dumps({"error": exc.kind, "message": exc.message}, ensure_ascii=False))
         return 2 if exc.kind == "refused" else 1
     except DplError as exc:

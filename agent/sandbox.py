@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from agent.catalog import Relation, bronze_relations, quote_ident, warehouse_relations
-from agent.errors import QueryFailed, Refused, explain
+from agent.errors import QueryError, Refused, explain
 from agent.policy import AiPolicy
 from agent.results import QueryResult, collect
 from pipelines.silver.report import shell_init_sql
@@ -71,9 +71,9 @@ class Session:
         try:
             parsed = self._con.extract_statements(sql)
         except duckdb.Error as exc:
-            raise QueryFailed(explain(exc)) from None
+            raise QueryError(explain(exc)) from None
         if not parsed:
-            raise QueryFailed("empty query: nothing to run")
+            raise QueryError("empty query: nothing to run")
         for statement in parsed:
             if statement.type not in self._allowed:
                 kinds = " or ".join(sorted(t.name for t in self._allowed))
@@ -106,10 +106,10 @@ class Session:
         self.close()
 
 
-def failure(exc: duckdb.Error, timed_out: bool, timeout_s: float | None, hint: str) -> QueryFailed:
+def failure(exc: duckdb.Error, timed_out: bool, timeout_s: float | None, hint: str) -> QueryError:
     """The one-line error for a failed query (a timeout says so)."""
     if timed_out or isinstance(exc, duckdb.InterruptException):
-        return QueryFailed(f"stopped: the query ran longer than timeout_s={timeout_s:g}s", kind="timeout")
+        return QueryError(f"stopped: the query ran longer than timeout_s={timeout_s:g}s", kind="timeout")
     error = explain(exc)
     if isinstance(exc, duckdb.CatalogException) and hint and "Table with name" in error.message:
         error = type(error)(f"{error.message} ({hint})", kind=error.kind)
@@ -165,7 +165,12 @@ _SCHEMAS_LOCK = threading.Lock()
 
 def arrow_source(source: duckdb.DuckDBPyConnection, relation: Relation, sql: str) -> ArrowSource:
     """An ArrowSource for `sql`; its schema probed once per process for a relation of the same shape."""
-    shape = (relation.catalog, relation.schema, relation.name, tuple((c.name, c.type, c.masked) for c in relation.columns))
+    shape = (
+        relation.catalog,
+        relation.schema,
+        relation.name,
+        tuple((c.name, c.type, c.masked) for c in relation.columns),
+    )
     with _SCHEMAS_LOCK:
         schema = _SCHEMAS.get(shape)
     if schema is None:
@@ -260,7 +265,9 @@ def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]
             helper = f"__dpl_source_{index}"
             sandbox.register(helper, stream)
             sandbox.execute(f"create schema if not exists {quote_ident(view.schema)}")
-            sandbox.execute(f"create view {quote_ident(view.schema)}.{quote_ident(view.name)} as select * from {helper}")
+            sandbox.execute(
+                f"create view {quote_ident(view.schema)}.{quote_ident(view.name)} as select * from {helper}"
+            )
         exposed.append(view)
     source.execute("set python_enable_replacements = false")
     return exposed

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from agent import audit
 from agent.catalog import quote_ident
-from agent.errors import QueryFailed, Refused
+from agent.errors import QueryError, Refused
 from agent.policy import AiPolicy
 from agent.sandbox import Session, open_session
 from pipelines.errors import DplError
@@ -59,7 +59,7 @@ class ToolContext:
 
 
 def call(ctx: ToolContext, name: str, arguments: dict) -> dict:
-    """Run a tool by name and audit the call; failures raise QueryFailed (one line)."""
+    """Run a tool by name and audit the call; failures raise QueryError (one line)."""
     entry = {"tool": name, "sql": arguments.get("sql", arguments or None)}
     started = time.monotonic()
     try:
@@ -67,7 +67,7 @@ def call(ctx: ToolContext, name: str, arguments: dict) -> dict:
             raise Refused(f"no tool named {name!r} (tools: {', '.join(sorted(TOOLS))})")
         result = TOOLS[name].fn(ctx, **arguments)
     except DplError as exc:
-        failed = exc if isinstance(exc, QueryFailed) else QueryFailed(exc.message)
+        failed = exc if isinstance(exc, QueryError) else QueryError(exc.message)
         entry |= {"outcome": failed.kind, "reason": failed.message}
         raise failed from None
     else:
@@ -100,7 +100,9 @@ def describe_table(ctx: ToolContext, table: str) -> dict:
         relation = find(session, table)
         schema = "main" if relation.kind == "bronze" else relation.schema
         count = session.query(f"select count(*) from {quote_ident(schema)}.{quote_ident(relation.name)}")
-        columns = [{"name": c.name, "type": c.type, "description": c.comment, "masked": c.masked} for c in relation.columns]
+        columns = [
+            {"name": c.name, "type": c.type, "description": c.comment, "masked": c.masked} for c in relation.columns
+        ]
     return {
         "name": relation.name,
         "schema": relation.schema,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from agent.errors import QueryFailed
+from agent.errors import QueryError
 from agent.sandbox import Limits, open_session
 from pipelines.display import table
 
@@ -41,7 +41,7 @@ class Shell:
             for statement in self.session.statements(sql):
                 result = self.session.query(statement, max_rows=MAX_ROWS)
                 self.stdout.write(render(result, self.max_width) + "\n")
-        except QueryFailed as exc:
+        except QueryError as exc:
             self.stderr.write(f"error: {exc}\n")
             self.stderr.flush()
             return False
@@ -86,7 +86,9 @@ def run_shell(
 def read_loop(shell: Shell, stdin) -> int:
     interactive = stdin.isatty()
     if interactive:
-        shell.stdout.write("Read-only DuckDB session on the warehouse and bronze views; .help for commands, Ctrl-D quits\n")
+        shell.stdout.write(
+            "Read-only DuckDB session on the warehouse and bronze views; .help for commands, Ctrl-D quits\n"
+        )
     buffer, failed = "", False
     while True:
         if interactive:

@@ -90,7 +90,14 @@ def test_make_shell_sql_runs_non_interactively(lab):
 
 @pytest.mark.parametrize(
     ("text", "complete"),
-    [("select 1;", True), ("select ';'", False), ("select 1; -- done", True), ("select 1 /* ; */", False), ("select 'it''s;'", False), ("select \"a;\";", True)],  # fmt: skip
+    [
+        ("select 1;", True),
+        ("select ';'", False),
+        ("select 1; -- done", True),
+        ("select 1 /* ; */", False),
+        ("select 'it''s;'", False),
+        ('select "a;";', True),
+    ],
 )
 def test_statement_complete(text, complete):
     assert statement_complete(text) is complete

@@ -51,7 +51,10 @@ def build_lab(root: Path, policy: dict) -> dict[str, str]:
             "PYTHONPATH": str(REPO),
         }
         for command in (["sync", "jira", "--full"], ["silver"]):
-            done = subprocess.run([sys.executable, "-m", "pipelines", *command], env=env, cwd=root, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, "-m", "pipelines", *command],
+                env=env, cwd=root, capture_output=True, text=True, timeout=300, check=False,
+            )  # fmt: skip
             assert done.returncode == 0, done.stderr
     finally:
         server.stop()
@@ -59,7 +62,10 @@ def build_lab(root: Path, policy: dict) -> dict[str, str]:
         con.execute("create table hidden_secrets(secret varchar)")
         con.execute("insert into hidden_secrets values (?)", [CANARY_HIDDEN])
         con.execute("create table agent_probe(id integer, note varchar, contact_email varchar, api_key varchar)")
-        con.execute("insert into agent_probe values (1, ?, ?, ?), (2, 'plain', 'other@example.org', 'k2')", [f"note {CANARY_REDACT} end", CANARY_EMAIL, CANARY_DENIED])
+        con.execute(
+            "insert into agent_probe values (1, ?, ?, ?), (2, 'plain', 'other@example.org', 'k2')",
+            [f"note {CANARY_REDACT} end", CANARY_EMAIL, CANARY_DENIED],
+        )
         con.execute("comment on table agent_probe is 'probe rows for the agent tests'")
         con.execute("comment on column agent_probe.note is 'free text'")
     (root / ".env").write_text(f"DPL_CANARY_DOTENV={CANARY_DOTENV}\n", encoding="utf-8")

@@ -23,7 +23,7 @@ from mcp import Client, StdioServerParameters
 from agent import query as agent_cli
 from pipelines.settings import load_settings
 from pipelines.shell import run_shell
-from tests.agent import lab as L
+from tests.agent import lab as lab_data
 
 REFUSE = "refuse"  # fails everywhere
 AGENT_REFUSE = "agent-refuse"  # fails for the agent; the shell may answer (it sees the whole warehouse)
@@ -68,14 +68,22 @@ ATTACKS = [
     ("masked", "select hex(contact_email) from agent_probe", CLEAN),
     ("masked", "select substr(contact_email, 1, 16), substr(contact_email, 17) from agent_probe", CLEAN),
     ("masked", "select replace(contact_email, '@', ' at ') from agent_probe", CLEAN),
-    ("masked", f"select count(*) as n from agent_probe where md5(contact_email) = md5('{L.CANARY_EMAIL}')", CLEAN),
+    (
+        "masked",
+        f"select count(*) as n from agent_probe where md5(contact_email) = md5('{lab_data.CANARY_EMAIL}')",
+        CLEAN,
+    ),
     ("masked", "select count(*) as n from agent_probe where contact_email like 'zq7%'", CLEAN),
     ("masked", "select replace(note, 'cnry', 'CNRY'), upper(note) from agent_probe", CLEAN),
     # aggregation around max_rows
     ("aggregation", "select string_agg(to_json(i)::varchar, ',') from jira_issues i, range(50)", CLEAN),
     ("aggregation", "select list(i) from jira_issues i, range(100)", CLEAN),
     # resources: stopped by the timeout
-    ("resources", "select count(*) from jira_issues a, jira_issues b, range(1000000000) c where a.summary || c.range < b.summary", REFUSE),  # fmt: skip
+    (
+        "resources",
+        "select count(*) from jira_issues a, jira_issues b, range(1000000000) c where a.summary || c.range < b.summary",
+        REFUSE,
+    ),
     ("resources", "with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r", REFUSE),
     # environment, settings, secrets, extensions
     ("environment", "select getenv('JIRA_API_TOKEN')", REFUSE),
@@ -116,9 +124,11 @@ def forms(secret: str) -> set[str]:
     return out | {secret[:half], secret[half:]}
 
 
-ENVIRONMENT = [L.CANARY_TOKEN, L.CANARY_ENV, L.CANARY_DOTENV]
+ENVIRONMENT = [lab_data.CANARY_TOKEN, lab_data.CANARY_ENV, lab_data.CANARY_DOTENV]
 FORBIDDEN_SHELL = set().union(*(forms(c) for c in ENVIRONMENT))
-FORBIDDEN_AGENT = FORBIDDEN_SHELL.union(*(forms(c) for c in (L.CANARY_HIDDEN, L.CANARY_DENIED, L.CANARY_EMAIL, L.CANARY_REDACT)))
+FORBIDDEN_AGENT = FORBIDDEN_SHELL.union(
+    *(forms(c) for c in (lab_data.CANARY_HIDDEN, lab_data.CANARY_DENIED, lab_data.CANARY_EMAIL, lab_data.CANARY_REDACT))
+)
 
 
 def render(sql: str, env: dict) -> str:
@@ -146,7 +156,7 @@ def test_the_suite_covers_every_class():
 
 
 def test_attacks_against_the_cli(lab, capsys):
-    for category, template, expectation in ATTACKS:
+    for _category, template, expectation in ATTACKS:
         sql = render(template, lab)
         code = agent_cli.main(["sql", sql])
         out, err = capsys.readouterr()
@@ -161,10 +171,10 @@ def test_attacks_against_the_cli(lab, capsys):
 
 def test_attacks_against_the_shell(lab):
     settings = load_settings()
-    for category, template, expectation in ATTACKS:
+    for _category, template, expectation in ATTACKS:
         sql = render(template, lab)
         out, err = io.StringIO(), io.StringIO()
-        code = run_shell(settings, sql=sql, stdout=out, stderr=err, timeout_s=float(L.POLICY["timeout_s"]))
+        code = run_shell(settings, sql=sql, stdout=out, stderr=err, timeout_s=float(lab_data.POLICY["timeout_s"]))
         errors = err.getvalue().splitlines()
         check("shell", expectation, sql, code == 0, out.getvalue() + err.getvalue(), errors)
         assert all(line.startswith("error: ") for line in errors)
@@ -173,10 +183,12 @@ def test_attacks_against_the_shell(lab):
 
 def test_attacks_against_the_mcp_server(lab):
     async def attack() -> list[tuple]:
-        params = StdioServerParameters(command=sys.executable, args=["-m", "agent.mcp"], env=dict(lab), cwd=lab["LAB_ROOT"])
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "agent.mcp"], env=dict(lab), cwd=lab["LAB_ROOT"]
+        )
         outcomes = []
         async with Client(params) as client:
-            for category, template, expectation in ATTACKS:
+            for _category, template, expectation in ATTACKS:
                 sql = render(template, lab)
                 result = await client.call_tool("query", {"sql": sql})
                 outcomes.append((expectation, sql, result))
@@ -196,7 +208,10 @@ def test_attacks_against_the_mcp_server(lab):
 
 @pytest.mark.parametrize("sql", ["select * from read_text('.env')", "select * from hidden_secrets"])
 def test_the_cli_process_refuses_with_one_json_line(lab, sql):
-    done = subprocess.run([sys.executable, "-m", "agent.query", "sql", sql], env=dict(lab), cwd=lab["LAB_ROOT"], capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.query", "sql", sql],
+        env=dict(lab), cwd=lab["LAB_ROOT"], capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
     assert done.returncode in (1, 2) and "Traceback" not in done.stderr
     answer = json.loads(done.stdout)
     assert answer["error"] in ("refused", "error") and "\n" not in answer["message"]

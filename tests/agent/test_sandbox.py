@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from agent.errors import QueryFailed, Refused
+from agent.errors import QueryError, Refused
 from agent.sandbox import Limits, open_session
 from agent.tools import ToolContext, call
 from pipelines.settings import load_settings
-from tests.agent import lab as L
+from tests.agent.lab import CANARY_EMAIL
 
 
 @pytest.fixture
@@ -21,11 +21,14 @@ def test_denied_columns_are_absent_masked_ones_hashed_and_text_redacted(settings
         result = session.query("select * from agent_probe order by id")
     assert result.columns == ["id", "note", "contact_email"]
     assert result.rows[0][1] == "note *** end"
-    assert result.rows[0][2].startswith("masked:") and L.CANARY_EMAIL not in str(result.rows)
+    assert result.rows[0][2].startswith("masked:") and CANARY_EMAIL not in str(result.rows)
 
 
 def test_masked_values_compare_equal_within_a_query_only(settings):
-    sql = "select a.contact_email = b.contact_email as same, a.contact_email as v from agent_probe a, agent_probe b where a.id = 1 and b.id = 1"
+    sql = (
+        "select a.contact_email = b.contact_email as same, a.contact_email as v "
+        "from agent_probe a, agent_probe b where a.id = 1 and b.id = 1"
+    )
     with open_session(settings, settings.ai_policy) as first, open_session(settings, settings.ai_policy) as second:
         one, two = first.query(sql).rows[0], second.query(sql).rows[0]
     assert one[0] is True and two[0] is True
@@ -61,7 +64,7 @@ def test_answers_are_capped_in_rows_and_bytes(settings):
 
 def test_a_runaway_query_stops_at_the_timeout_and_the_session_stays_usable(settings):
     with open_session(settings, settings.ai_policy) as session:
-        with pytest.raises(QueryFailed) as stopped:
+        with pytest.raises(QueryError) as stopped:
             session.query("with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r")
         assert stopped.value.kind == "timeout" and "timeout_s=1.5s" in stopped.value.message
         assert session.query("select 42").rows == [[42]]
