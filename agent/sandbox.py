@@ -188,7 +188,7 @@ def open_session(settings, policy: AiPolicy | None = None, limits: Limits | None
     `limits` overrides the per-query bounds (a policy's by default; none without a policy)."""
     if policy is not None and not policy.enabled:
         raise Refused("the agent tools are disabled (config/ai_policy.yaml: enabled: false)")
-    source = duckdb.connect()
+    source = duckdb.connect(config={"python_enable_replacements": False})
     sandbox = duckdb.connect()
     try:
         if policy is None:
@@ -246,6 +246,8 @@ def expose_everything(settings, source, sandbox) -> list[Relation]:
 def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]:
     """The agent's sandbox: one view per allowed relation, over the source's masked SELECT."""
     relations: list[Relation] = []
+    source.execute(f"set memory_limit = '{policy.memory_limit}'")
+    source.execute(f"set threads = {int(policy.threads)}")
     if available(settings):
         attach(source, settings, WAREHOUSE_ALIAS, read_only=True)
         relations += warehouse_relations(source, WAREHOUSE_ALIAS)
@@ -269,5 +271,4 @@ def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]
                 f"create view {quote_ident(view.schema)}.{quote_ident(view.name)} as select * from {helper}"
             )
         exposed.append(view)
-    source.execute("set python_enable_replacements = false")
     return exposed

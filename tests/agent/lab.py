@@ -29,9 +29,12 @@ POLICY = {
     "redact_patterns": ["cnry-redact-[0-9a-f]+"],
     "max_rows": 5,
     "max_result_bytes": 4096,
-    "timeout_s": 1.5,
+    "timeout_s": 1.0,
     "memory_limit": "256MB",
 }
+
+
+BUILT: dict[str, dict[str, str]] = {}
 
 
 def build_lab(root: Path, policy: dict) -> dict[str, str]:
@@ -79,8 +82,10 @@ def lab_fixtures():
 
     @pytest.fixture(scope="module")
     def lab_env(tmp_path_factory) -> dict[str, str]:
-        root = tmp_path_factory.mktemp("agent-lab")
-        return build_lab(root, POLICY) | {"LAB_ROOT": str(root)}
+        if "lab" not in BUILT:  # one lab per test process, shared by the modules it runs
+            root = tmp_path_factory.mktemp("agent-lab")
+            BUILT["lab"] = build_lab(root, POLICY) | {"LAB_ROOT": str(root)}
+        return BUILT["lab"]
 
     @pytest.fixture
     def lab(lab_env, monkeypatch):
