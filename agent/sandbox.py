@@ -246,8 +246,8 @@ def expose_everything(settings, source, sandbox) -> list[Relation]:
 def expose_policy(settings, policy: AiPolicy, source, sandbox) -> list[Relation]:
     """The agent's sandbox: one view per allowed relation, over the source's masked SELECT."""
     relations: list[Relation] = []
-    source.execute(f"set memory_limit = '{policy.memory_limit}'")
-    source.execute(f"set threads = {int(policy.threads)}")
+    source.execute(f"set threads = {int(policy.threads)}")  # its memory stays DuckDB's default: read_json
+    # of bronze needs a buffer of maximum_object_size, whatever the policy's memory_limit
     if available(settings):
         attach(source, settings, WAREHOUSE_ALIAS, read_only=True)
         relations += warehouse_relations(source, WAREHOUSE_ALIAS)
