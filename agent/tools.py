@@ -18,9 +18,11 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+import duckdb
+
 from agent import audit
 from agent.catalog import quote_ident
-from agent.errors import QueryError, Refused
+from agent.errors import QueryError, Refused, explain
 from agent.policy import AiPolicy
 from agent.sandbox import Session, open_session
 from pipelines.errors import DplError
@@ -66,8 +68,9 @@ def call(ctx: ToolContext, name: str, arguments: dict) -> dict:
         if name not in TOOLS:
             raise Refused(f"no tool named {name!r} (tools: {', '.join(sorted(TOOLS))})")
         result = TOOLS[name].fn(ctx, **arguments)
-    except DplError as exc:
-        failed = exc if isinstance(exc, QueryError) else QueryError(exc.message)
+    except (DplError, duckdb.Error) as exc:
+        failed = exc if isinstance(exc, QueryError) else explain(exc) if isinstance(exc, duckdb.Error) else None
+        failed = failed or QueryError(exc.message)
         entry |= {"outcome": failed.kind, "reason": failed.message}
         raise failed from None
     else:
