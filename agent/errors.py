@@ -38,6 +38,15 @@ def explain(exc: duckdb.Error) -> QueryError:
     return QueryError(line)
 
 
+def as_query_error(exc: DplError | duckdb.Error) -> QueryError:
+    """Any failure of a tool call as a QueryError (a LOCKED or STORAGE error keeps its class and advice)."""
+    if isinstance(exc, QueryError):
+        return exc
+    if isinstance(exc, duckdb.Error):
+        return explain(exc)
+    return QueryError(str(exc))
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

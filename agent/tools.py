@@ -22,7 +22,7 @@ import duckdb
 
 from agent import audit
 from agent.catalog import quote_ident
-from agent.errors import QueryError, Refused, explain
+from agent.errors import Refused, as_query_error
 from agent.policy import AiPolicy
 from agent.sandbox import Session, open_session
 from pipelines.errors import DplError
@@ -69,8 +69,7 @@ def call(ctx: ToolContext, name: str, arguments: dict) -> dict:
             raise Refused(f"no tool named {name!r} (tools: {', '.join(sorted(TOOLS))})")
         result = TOOLS[name].fn(ctx, **arguments)
     except (DplError, duckdb.Error) as exc:
-        failed = exc if isinstance(exc, QueryError) else explain(exc) if isinstance(exc, duckdb.Error) else None
-        failed = failed or QueryError(exc.message)
+        failed = as_query_error(exc)
         entry |= {"outcome": failed.kind, "reason": failed.message}
         raise failed from None
     else:
