@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora
+	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -103,8 +103,15 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
 
-shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
-	$(CLI) shell
+shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120, TIMEOUT=s)
+	$(CLI) shell $(if $(SQL),--sql "$$SQL") $(if $(FILE),--file "$$FILE") $(if $(WIDTH),--max-width $(WIDTH)) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+mcp: bootstrap ## MCP server for AI assistants on stdio (tools bounded by config/ai_policy.yaml)
+	@$(PY) -m agent.mcp
+
+agent-audit: bootstrap ## print the last agent tool calls from the audit log (LIMIT=50)
+	$(CLI) agent-audit --limit $(LIMIT)
 
 bench: bootstrap ## benchmarks: writes bench/results/latest.json and latest.md
 	$(PY) bench/run.py
