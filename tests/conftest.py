@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CREDENTIAL_VARS = (
