@@ -9,7 +9,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
+os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it, before any test imports dlt
+
+import pytest  # noqa: E402
 
 pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
 
