@@ -25,7 +25,10 @@ def cmd_load(settings: Settings, args) -> int:
     started = time.monotonic()
     result = load_bronze(settings, args.destination, args.source, args.dataset)
     names = sorted(set(result.tables) | set(result.totals))
-    rows = [{"table": n, "loaded now": result.tables.get(n, 0), "rows in destination": result.totals.get(n, "-")} for n in names]
+    rows = [
+        {"table": n, "loaded now": result.tables.get(n, 0), "rows in destination": result.totals.get(n, "-")}
+        for n in names
+    ]
     print(table(rows, ["table", "loaded now", "rows in destination"], empty="(no tables)"))
     print(
         f"load: {result.records:,} records from {result.files} new files in {result.packages} packages into "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it, before any test imports dlt
 
-import pytest  # noqa: E402
+import pytest
 
 pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
 

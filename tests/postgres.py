@@ -45,7 +45,9 @@ def find_bindir() -> Path | None:
 
 def required() -> bool:
     """Must the PostgreSQL tests run (CI, or asked for) rather than skip?"""
-    return any(os.environ.get(var, "").lower() not in ("", "0", "false", "no") for var in ("CI", "DPL_REQUIRE_POSTGRES"))
+    return any(
+        os.environ.get(var, "").lower() not in ("", "0", "false", "no") for var in ("CI", "DPL_REQUIRE_POSTGRES")
+    )
 
 
 def free_port() -> int:
@@ -91,13 +93,17 @@ class PostgresServer:
         pwfile.write_text(self.password + "\n")
         if os.geteuid() == 0:
             shutil.chown(pwfile, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", self.user, "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8"
+        )
         pwfile.unlink()
         last = None
         for _ in range(5):
             self.port = free_port()
             options = f"-p {self.port} -k {self.root} -c listen_addresses={self.host} -c fsync=off"
-            done = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start", check=False)
+            done = self._run(
+                "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start", check=False
+            )
             if done.returncode == 0:
                 return self
             last = done.stderr + (self.root / "log").read_text(errors="replace")[-2000:]
