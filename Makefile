@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora
+	schedule-gate ledgers-artifact units sync-due report dora load record
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -102,6 +102,14 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
+
+load: bootstrap ## mirror bronze into a dlt destination, only files not loaded yet (DEST=duckdb|postgres|..., SOURCE=)
+	@test -n "$(DEST)" || { echo "usage: make load DEST=duckdb [SOURCE=jira] (credentials: .dlt/secrets.toml or DESTINATION__<NAME>__CREDENTIALS)"; exit 2; }
+	$(CLI) load --destination $(DEST) $(source_flag)
+
+record: bootstrap ## record a sanitized HTTP cassette of a full sync for a bug report (SOURCE=jira PROJECT=KEY OUT=)
+	@test -n "$(SOURCE)" || { echo "usage: make record SOURCE=jira [PROJECT=KEY] [OUT=cassettes/mine.yaml]"; exit 2; }
+	$(CLI) record $(SOURCE) $(if $(PROJECT),--project $(PROJECT)) $(if $(OUT),--out $(OUT))
 
 shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
 	$(CLI) shell
