@@ -115,9 +115,21 @@ def open_pipeline(settings: Settings, destination: str, dataset: str | None):
             dataset_name=dataset or settings.load.dataset_name,
         )
         pipeline = pipeline.drop()  # the local state is a cache: the destination's is the truth
+        require_delete_insert(pipeline, destination)
         register_credentials(pipeline)
         pipeline.sync_destination()
     return pipeline
+
+
+def require_delete_insert(pipeline, destination: str) -> None:
+    """The merge needs dlt's `delete-insert` strategy (it de-duplicates a package by `dedup_sort`)."""
+    strategies = pipeline.destination.capabilities().supported_merge_strategies or []
+    if "delete-insert" not in strategies:
+        raise ConfigError(
+            f"destination {destination} cannot merge with delete-insert "
+            f"(it supports: {', '.join(strategies) or 'none'}); use a SQL destination "
+            "(duckdb, motherduck, postgres, bigquery, snowflake, databricks, ...)"
+        )
 
 
 def loaded_files(pipeline) -> dict[str, int]:
