@@ -157,3 +157,32 @@ def test_credentials_are_never_printed_and_errors_are_one_line(postgres_server, 
 
     unknown = cli("load", "--destination", "nosuchdb", env=env, check=False)
     assert unknown.returncode == 2 and "not a dlt destination" in unknown.stderr
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("after", [1, 3, 5])
+@pytest.mark.parametrize("delay", [0.0, 0.2, 1.0])
+def test_sigkill_at_many_points_soak(postgres_server, postgres_db, bronze_template, tmp_path, after, delay):
+    """The SIGKILL case at several packages and delays (`make test-soak`)."""
+    dest = postgres_destination(postgres_server, postgres_db)
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    (config / "load.yaml").write_text("batch_rows: 800\n")
+    env = {**os.environ, **dest.env, "DPL_CONFIG_DIR": str(config), "DPL_BRONZE_DIR": str(bronze_template)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "load", "--destination", "postgres"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    seen = 0
+    for line in child.stderr:
+        seen += "load:" in line
+        if seen == after:
+            time.sleep(delay)
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(timeout=120)
+    cli("load", "--destination", "postgres", env=env)
+    assert_mirrors(dest, bronze_template)
