@@ -19,7 +19,7 @@ from tests.conftest import REPO
 from tests.helpers import bronze_records
 
 SCALES = {
-    "jira": {"projects": 2, "issues": 40, "users": 8, "versions_per_project": 2, "sprints_per_board": 2},
+    "jira": {"projects": 2, "issues": 25, "users": 6, "versions_per_project": 2, "sprints_per_board": 2},
     "jenkins": {},
 }
 

@@ -85,7 +85,7 @@ def test_only_new_files_are_loaded(destination, bronze_template, tmp_path):
     full = {name: read_ledger(bronze, name, "manifest") for name in ("jira", "jenkins")}
     for name, rows in full.items():  # bronze as it was after the first sync of each source
         write_ledger(bronze, name, "manifest", [r for r in rows if r["run_id"] == rows[0]["run_id"]])
-    settings = settings_for(bronze, load=LoadSettings(batch_rows=2_000))
+    settings = settings_for(bronze, load=LoadSettings(batch_rows=600))
     first = load_bronze(settings, destination.name)
     assert first.packages > 1
     assert_mirrors(destination, bronze)
@@ -120,7 +120,7 @@ def test_json_payloads_round_trip_equal(destination, tmp_path):
 def test_sigkill_mid_load_then_a_rerun_leaves_no_duplicates_and_nothing_missing(destination, bronze_template, tmp_path):
     config = tmp_path / "config"
     shutil.copytree(REPO / "config", config)
-    (config / "load.yaml").write_text("batch_rows: 1500\n")
+    (config / "load.yaml").write_text("batch_rows: 500\n")
     env = {**os.environ, "DPL_CONFIG_DIR": str(config), "DPL_BRONZE_DIR": str(bronze_template)}
     command = [sys.executable, "-m", "pipelines", "load", "--destination", destination.name]
     child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
