@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_ops, ledger_views
+from pipelines import cli_dlt, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledgers.add_argument("--out", required=True)
     cli_ops.register(sub)
     agent_cli.register(sub)
+    cli_dlt.register(sub)
     return parser
 
 
@@ -284,3 +285,4 @@ COMMANDS = {
 }
 COMMANDS.update(cli_ops.COMMANDS)
 COMMANDS.update(agent_cli.COMMANDS)
+COMMANDS.update(cli_dlt.COMMANDS)

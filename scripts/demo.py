@@ -2,8 +2,9 @@
 
 Starts the simulators in this process (threads on loopback ports), runs a full `sync-all`,
 advances the simulated worlds (updates, new records, deletions), runs an incremental `sync-all`,
-builds silver, prints the anomaly summary and the DORA table, then reports what was written. Everything it
-started stops with it: no process is left running.
+builds silver, prints the anomaly summary and the DORA table, reports what was written, and ends by loading
+the demo bronze into a local duckdb destination with dlt (`make load DEST=duckdb`), printing its table
+counts. Everything it started stops with it: no process is left running.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main() -> int:
         DLT_DATA_DIR=str(DEMO / "dlt"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONPATH=str(REPO),
+        DESTINATION__DUCKDB__CREDENTIALS=str(DEMO / "destination.duckdb"),
     )
     servers = {name: create(name, seed=7).start() for name in SIMULATORS if present(name)}
     try:
@@ -68,11 +70,18 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    report(servers, time.monotonic() - started)
+    report(servers)
+    print("\nExplore it:")
+    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
+    print("  make show-runs; make show-cursors; make stats; make verify; make shell")
+    print("  python -c 'from pipelines import lakehouse; print(lakehouse.table(\"jira_issues\"))'")
+    print("\n== the demo bronze, loaded with dlt into a local duckdb destination (.demo/destination.duckdb)")
+    cli("load", "--destination", "duckdb", env=env)
+    print(f"\ndemo finished in {time.monotonic() - started:.0f}s")
     return 0
 
 
-def report(servers: dict, seconds: float) -> None:
+def report(servers: dict) -> None:
     bronze = DEMO / "bronze"
     rows = []
     for name in servers:
@@ -93,9 +102,6 @@ def report(servers: dict, seconds: float) -> None:
             )
     print("\n== what the demo wrote (.demo/bronze)")
     print(table(rows, ["source", "run", "status", "files", "records", "bytes", "api_calls", "seconds"]))
-    print(f"\ndemo finished in {seconds:.0f}s. Explore it:")
-    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,6 @@ somewhere downstream.
 
 from __future__ import annotations
 
-import json
-import math
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -17,13 +14,8 @@ import requests
 
 from pipelines.dlt.http.stats import HttpStats
 from pipelines.errors import DplError, ErrorClass
+from pipelines.jsonnumbers import loads_text, needs_exact_parse
 
-# Numbers orjson would not keep exactly: 19+ digits in a row (an integer it would turn into a float)
-# or an exponent of 3+ digits (beyond double range: 1e400 is refused, 1e-400 silently becomes 0.0).
-# Rare, so a cheap C-speed scan of a translated copy (digits → "0", e/E → "e", signs → "+", the rest
-# → " ") gates the exact, slower stdlib parse; such text inside a string only costs that slower parse.
-_SHAPES = bytes(48 if 48 <= i <= 57 else 101 if i in (69, 101) else 43 if i in (43, 45) else 32 for i in range(256))
-_INEXACT = (b"0" * 19, b"0e000", b"0e+000")
 BOM = b"\xef\xbb\xbf"  # some proxies and Jenkins set-ups start a UTF-8 body with it: stripped, counted
 
 
@@ -66,34 +58,20 @@ def parse_json(content: bytes, what: str, stats: HttpStats) -> Any:
     if content.startswith(BOM):
         content = content[len(BOM) :]
         stats.add(utf8_errors=1)
-    try:
-        shapes = content.translate(_SHAPES)
-        if any(pattern in shapes for pattern in _INEXACT):
-            raise orjson.JSONDecodeError("a number orjson would not keep exactly", "", 0)
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        pass
+    if not needs_exact_parse(content):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         text = content.decode("utf-8", "replace")
         stats.add(utf8_errors=text.count("\ufffd") - content.count("\ufffd".encode()))
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_exact_float)
+        return loads_text(text)
     except RecursionError:
         raise DplError(ErrorClass.BAD_PAYLOAD, f"{what} is JSON nested too deeply", transient=False) from None
     except ValueError:
         kind = "an HTML page" if "<html" in text[:500].lower() else "not valid JSON"
         raise DplError(ErrorClass.BAD_PAYLOAD, f"{what} was {kind}") from None
-
-
-def _exact_float(text: str) -> float | Decimal:
-    """A JSON number as a float, or as the exact Decimal when a double would lose it (overflow, underflow)."""
-    value = float(text)
-    if math.isinf(value) or (value == 0 and any(c in "123456789" for c in text.partition("e")[0].partition("E")[0])):
-        return Decimal(text)
-    return value
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dlt
 
+from pipelines.dlt.adapter import records_of
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.catalog import get_boards, get_catalog, get_projects, get_sprints, get_versions
 from pipelines.dlt.resources.jira.issues import get_issues
@@ -51,7 +52,7 @@ CONFIG_SCHEMA = conf.CONFIG_SCHEMA
 BASE_URL_VAR = BASE_URL_VARS["jira"]
 SECRET_VARS = ("JIRA_EMAIL", "JIRA_API_TOKEN")
 
-__all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "source"]
+__all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "records", "source"]
 
 
 def read_env(env) -> dict[str, str]:
@@ -103,3 +104,12 @@ def check(ctx: SyncContext) -> str:
     me = make_jira_client(ctx).get_json(conf.MYSELF)
     email = f" <{me['emailAddress']}>" if me.get("emailAddress") else ""
     return f"jira: OK as {me.get('displayName', me.get('accountId'))}{email} ({ctx.secrets[BASE_URL_VAR]})"
+
+
+def records(env=None, **options):
+    """Jira as a plain dlt source of envelope records, for `dlt.pipeline(...).run(records())`.
+
+    `env` (default os.environ) holds the secrets; options: `streams`, `full`, `settings` (see
+    pipelines/dlt/adapter.py).
+    """
+    return records_of("jira", env, **options)
