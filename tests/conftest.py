@@ -13,7 +13,7 @@ os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it,
 
 import pytest
 
-pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
+pytest_plugins = ("tests.postgres", "tests.lake")  # a real local PostgreSQL; DuckLake warehouses
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

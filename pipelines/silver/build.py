@@ -21,7 +21,7 @@ from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
-from pipelines.silver.warehouse import connect, drop_relations, relations
+from pipelines.silver.warehouse import connect, drop_relations, relations, transaction
 
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
@@ -52,19 +52,14 @@ def build_silver(settings, full: bool = False) -> dict:
         check_present(settings.bronze_dir, batch)
         shapes = jira.with_custom_fields(load_shapes(), mapping)
         run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
-        con.execute("begin transaction")
-        try:
+        mode = f"full ({reason})" if reason else "incremental"
+        with transaction(con, settings.warehouse, f"silver {mode} build: {len(batch)} new bronze file(s)"):
             jira.write_config_tables(con, config)
             delivery.write_config_tables(con, settings.delivery, settings.identity)
             for name in drop_relations(con, RETIRED_MODELS):
                 log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             record(con, batch, reason is not None, wanted | run.signatures)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    mode = f"full ({reason})" if reason else "incremental"
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
 
@@ -139,13 +134,16 @@ class Run:
         self.signatures: dict[str, str] = {}
         self.new_streams = {(f.source, f.stream) for f in self.batch}
         self.shapes = shapes
+        self.views_current = not full and self.views_unchanged()
 
     def model(self, model: Model) -> dict | None:
         """Materialize one model; the summary entry of a stored table, None otherwise."""
         started = time.monotonic()
         try:
             if model.materialized == "view":
-                self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
+                self.signatures[f"view:{model.name}"] = model.checksum
+                if not self.views_current:
+                    self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
                 result = None
             elif model.materialized == "batch":
                 self.bind(model)
@@ -160,6 +158,13 @@ class Run:
             raise DplError(error_class, f"sql/{model.layer}/{model.path.name}: {first}", transient=False) from None
         log.debug("silver: %s %s in %.2f s", model.materialized, model.name, time.monotonic() - started)
         return result
+
+    def views_unchanged(self) -> bool:
+        """Does every view exist as built from its current SQL? (Then this build leaves the views be: a
+        DuckLake keeps every version of a re-created view in its catalog.)"""
+        existing = relations(self.con)
+        views = [m for m in self.models.values() if m.materialized == "view"]
+        return all(existing.get(m.name) == "VIEW" and self.state.get(f"view:{m.name}") == m.checksum for m in views)
 
     def merge(self, model: Model) -> dict:
         """CTAS (full) or MERGE (incremental) of the model's de-duplicated batch."""
