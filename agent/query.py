@@ -3,6 +3,7 @@
     python -m agent.query tables                  # allowed tables and their descriptions (JSON)
     python -m agent.query describe TABLE          # columns, types, descriptions, row count
     python -m agent.query sql "select ..."        # rows as JSON, within config/ai_policy.yaml (`sql -` reads stdin)
+    python -m agent.query --as-of 42 sql "..."    # the same on an older DuckLake snapshot (an id or a UTC time)
 
 Each command is one call of the tool of the same name (agent/tools.py), in its own sandboxed
 session, audited like an MCP call. Prints one JSON document; on failure
@@ -35,11 +36,14 @@ def arguments(command: str, args: list[str]) -> tuple[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    as_of = None
+    if args[:1] == ["--as-of"] and len(args) > 1:
+        as_of, args = args[1], args[2:]
     if not args or args[0] not in COMMANDS or len(args) - 1 > 1 or (args[0] == "sql" and len(args) != 2):
-        print("\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[2:6]), file=sys.stderr)
         return 2
     try:
-        settings = load_settings()
+        settings = load_settings().as_of(as_of)
         name, kwargs = arguments(args[0], args[1:])
         result = call(ToolContext(settings, settings.ai_policy), name, kwargs)
     except QueryError as exc:

@@ -26,18 +26,15 @@ CONNINFO_KEY = re.compile(r"(?:^|\s)([A-Za-z_]+)\s*=")
 URI_PASSWORD = re.compile(r"^postgres(?:ql)?://[^/@]*:[^/@]*@|[?&]password=", re.IGNORECASE)
 
 
-@dataclasses.dataclass(frozen=True)
-class FileWarehouse:
-    """The embedded default: one `.duckdb` file (a path-like, so `Path(target)` is its path)."""
+class FileWarehouse(type(Path())):
+    """The embedded default: one `.duckdb` file. It is the file's Path (`settings.warehouse.parent` works)."""
 
-    path: Path
-    as_of: None = None  # a file keeps no history
+    as_of = None  # a file keeps no history
 
-    def __fspath__(self) -> str:
-        return str(self.path)
-
-    def __str__(self) -> str:
-        return str(self.path)
+    @property
+    def path(self) -> Path:
+        """The file, as a plain Path."""
+        return Path(self)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -118,6 +118,15 @@ def attach_lake(con: duckdb.DuckDBPyConnection, target: DuckLakeWarehouse, alias
         con.execute(f'attach {literal(target.attach_name)} as "{alias}"{suffix}')
     except duckdb.Error as exc:
         raise lake_error(target, exc) from None
+    allow_data_path(con, alias)
+
+
+def allow_data_path(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    """Let a session that later turns file access off (the sandbox) still read the lake's Parquet files."""
+    row = con.execute("select value from ducklake_options(?) where option_name = 'data_path'", [alias]).fetchone()
+    allowed = con.execute("select current_setting('allowed_directories')").fetchone()[0] or []
+    if row and row[0] and row[0] not in allowed:
+        con.execute("set allowed_directories = ?", [[*allowed, row[0]]])
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
