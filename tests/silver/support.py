@@ -26,9 +26,12 @@ def query(settings: Settings, sql: str, params: list | None = None) -> list[tupl
         return con.execute(sql, params or []).fetchall()
 
 
-def checksums(settings: Settings) -> dict[str, tuple[int, int]]:
-    """(rows, content hash) of every silver table and view (read in one transaction: one snapshot)."""
+def checksums(settings: Settings, views: bool = True) -> dict[str, tuple[int, int]]:
+    """(rows, content hash) of every silver table and view (read in one transaction: one snapshot).
+
+    `views=False`: tables only (views are functions of the tables, and costly to read on a DuckLake)."""
     with connect(settings.warehouse, read_only=True) as con:
         con.execute("begin transaction")
-        names = sorted(name for name in relations(con) if name not in INTERNAL)
+        kinds = ("BASE TABLE", "VIEW") if views else ("BASE TABLE",)
+        names = sorted(name for name, kind in relations(con).items() if name not in INTERNAL and kind in kinds)
         return {name: table_checksum(con, name) for name in names}

@@ -44,8 +44,8 @@ def test_every_model_builds_the_same_on_ducklake_full_and_incremental(tmp_path, 
     assert incremental == checksums(on_file)
     assert sum(rows for rows, _ in incremental.values()) > 100
 
-    build_silver(on_lake, full=True)  # a full rebuild over the same lake: the same again
-    assert checksums(on_lake) == incremental
+    build_silver(on_lake, full=True)  # a full rebuild over the same lake: the same tables again
+    assert checksums(on_lake, views=False) == checksums(on_file, views=False)
     assert build_silver(on_lake)["stg_jira__issues"]["changed"] == 0  # nothing new: a no-op merge
 
     with connect(lake.target, read_only=True) as con:
