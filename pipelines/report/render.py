@@ -74,10 +74,10 @@ def _table(
     return f'<div class="scroll">{table}</div>'
 
 
-def _code(text: str, limit: int = 48) -> str:
-    """Monospace text, cut at `limit` characters (the whole value in the tooltip)."""
+def _code(text: str, limit: int = 48, title: str | None = None) -> str:
+    """Monospace text, cut at `limit` characters (the whole value, or `title`, in the tooltip)."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return f'<code title="{escape(text)}">{escape(shown)}</code>'
+    return f'<code title="{escape(title or text)}">{escape(shown)}</code>'
 
 
 def _age(hours: float | None) -> tuple[str, str]:
@@ -228,7 +228,7 @@ def _source(source: SourceData, when) -> str:
                     escape(c["stream"]),
                     escape(c["scope"]),
                     escape(c["cursor_field"] or ""),
-                    _code(c["cursor_value"] or ""),
+                    _code(c["cursor_text"], title=c["cursor_value"] or ""),
                     _age(c["cursor_age_h"]),
                     escape(when(c["updated_at"])),
                     _age(c["updated_age_h"]),
