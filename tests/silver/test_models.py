@@ -225,7 +225,7 @@ def test_an_intermediate_model_reads_no_bronze(tmp_path):
 
 def test_the_old_name_of_a_renamed_model_cannot_come_back(tmp_path):
     sql_dir = write_models(tmp_path, {"silver/stg_delivery__pull_requests": "select 1 as k"})
-    with pytest.raises(ConfigError, match="stg_delivery__pull_requests is the old name of int_delivery__pull_requests"):
+    with pytest.raises(ConfigError, match="stg_delivery__pull_requests is the old name of bitbucket_pull_requests"):
         load_models(sql_dir)
 
 
@@ -233,7 +233,7 @@ def test_a_build_drops_relations_left_under_the_old_names_of_renamed_models(tmp_
     settings = settings_for(tmp_path)
     build_silver(settings)
     with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute("create view stg_delivery__pull_requests as select * from int_delivery__pull_requests")
+        con.execute("create view stg_delivery__pull_requests as select * from bitbucket_pull_requests")
         con.execute("create table stg_delivery__project_keys as select * from int_delivery__project_keys")
         con.execute("create table my_notes as select 1 as note")  # not a retired name: kept
     with caplog.at_level(logging.INFO, logger="pipelines.silver"):
@@ -241,6 +241,6 @@ def test_a_build_drops_relations_left_under_the_old_names_of_renamed_models(tmp_
     assert "incremental build" in caplog.text  # no stored model was renamed: no rebuild
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         names = set(relations(con))
-    assert {"int_delivery__pull_requests", "int_delivery__project_keys", "my_notes"} <= names
+    assert {"bitbucket_pull_requests", "int_delivery__project_keys", "my_notes"} <= names
     assert not names & set(RETIRED_MODELS)
     assert "dropped stg_delivery__project_keys (renamed int_delivery__project_keys)" in caplog.text
