@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora
+	schedule-gate ledgers-artifact units sync-due report dora docs
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
+
+docs: bootstrap ## write docs/tables.md (tables, columns, meanings) and refresh the README's copy of make help
+	$(CLI) docs
 
 shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
 	$(CLI) shell

@@ -1,6 +1,6 @@
 """A read-only query tool for AI assistants, bounded by config/ai_policy.yaml.
 
-    python -m agent.query describe                 # allowed tables and their columns, as JSON
+    python -m agent.query describe                 # allowed tables, their columns, types and meanings (JSON)
     python -m agent.query sql "select ..."          # rows as JSON, policy applied
 
 The policy is enforced before and after the query runs: one SELECT statement only; every table
@@ -110,14 +110,20 @@ def mask(value, patterns: list[re.Pattern]):
 
 
 def describe(con: duckdb.DuckDBPyConnection, policy: AiPolicy) -> dict:
-    """Allowed relations and their (non-denied) columns."""
-    out: dict[str, list[str]] = {}
+    """Allowed relations: what one row is (their comment) and their non-denied columns with type and meaning."""
+    out: dict[str, dict] = {}
+    comments = dict(
+        con.execute("select table_schema || '.' || table_name, TABLE_COMMENT from information_schema.tables").fetchall()
+    )
     rows = con.execute(
-        "select table_schema, table_name, column_name from information_schema.columns order by all"
+        "select table_schema, table_name, column_name, data_type, COLUMN_COMMENT from information_schema.columns "
+        "order by table_schema, table_name, ordinal_position"
     ).fetchall()
-    for schema, table, column in rows:
+    for schema, table, column, kind, comment in rows:
         if table_allowed(schema, table, policy) and not any(re.fullmatch(p, column) for p in policy.denied_columns):
-            out.setdefault(f"{schema}.{table}", []).append(column)
+            name = f"{schema}.{table}"
+            entry = out.setdefault(name, {"description": comments.get(name), "columns": {}})
+            entry["columns"][column] = {"type": kind, "description": comment}
     return out
 
 

@@ -45,7 +45,10 @@ def run_shell(settings, stdin=None, stdout=None) -> int:
     con = open_shell(settings)
     interactive = stdin.isatty()
     if interactive:
-        stdout.write("DuckDB shell on the warehouse (read-only) and bronze views; `.tables` lists them, Ctrl-D quits\n")
+        stdout.write(
+            "DuckDB shell on the warehouse (read-only) and bronze views; `.tables` lists them, "
+            "`.describe <table>` shows a table's columns and what they mean, Ctrl-D quits\n"
+        )
     buffer = ""
     while True:
         if interactive:
@@ -58,8 +61,8 @@ def run_shell(settings, stdin=None, stdout=None) -> int:
         if not buffer.strip():
             buffer = ""
             continue
-        if buffer.strip() == ".tables":
-            buffer = "select table_name as name, table_type as kind from information_schema.tables order by 1"
+        if buffer.strip() == ".tables" or buffer.strip().startswith(".describe"):
+            buffer = dot_command(buffer.strip())
         elif interactive and not buffer.rstrip().endswith(";"):
             continue
         stdout.write(execute(con, buffer) + "\n")
@@ -67,6 +70,20 @@ def run_shell(settings, stdin=None, stdout=None) -> int:
     if buffer.strip():
         stdout.write(execute(con, buffer) + "\n")
     return 0
+
+
+def dot_command(line: str) -> str:
+    """The SQL of `.tables` (relations and what one row is) or `.describe <relation>` (columns, types, meanings)."""
+    if line == ".tables":
+        return (
+            "select table_name as name, table_type as kind, TABLE_COMMENT as description "
+            "from information_schema.tables order by 1"
+        )
+    name = line.removeprefix(".describe").strip().strip(";").replace("'", "''")
+    return (
+        "select column_name as column, data_type as type, COLUMN_COMMENT as description "
+        f"from information_schema.columns where table_name = '{name}' order by ordinal_position"
+    )
 
 
 def execute(con: duckdb.DuckDBPyConnection, sql: str) -> str:

@@ -20,6 +20,7 @@ from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, rea
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
+from pipelines.silver.comments import apply_comments
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
 from pipelines.silver.warehouse import connect, drop_relations, relations
 
@@ -62,6 +63,7 @@ def build_silver(settings, full: bool = False) -> dict:
             for name in drop_relations(con, changed):
                 log.info("silver: dropped %s (%s now)", name, changed[name])
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
+            apply_comments(con, models, jira.custom_descriptions(mapping))
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")
         except BaseException:

@@ -75,5 +75,15 @@ def test_disabled_policy_refuses_everything(con):
         run_query(con, "select 1", dataclasses.replace(POLICY, enabled=False))
 
 
-def test_describe_lists_only_allowed_tables_and_columns(con):
-    assert describe(con, POLICY) == {"main.jira_issues": ["issue_key", "summary"]}
+def test_describe_lists_only_allowed_tables_and_columns_with_their_meaning(con):
+    con.execute("comment on table jira_issues is 'One row per jira issue'")
+    con.execute("comment on column jira_issues.issue_key is 'Jira issue key, e.g. ABC-12'")
+    assert describe(con, POLICY) == {
+        "main.jira_issues": {
+            "description": "One row per jira issue",
+            "columns": {
+                "issue_key": {"type": "VARCHAR", "description": "Jira issue key, e.g. ABC-12"},
+                "summary": {"type": "VARCHAR", "description": None},
+            },
+        }
+    }
