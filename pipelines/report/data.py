@@ -14,6 +14,7 @@ from pipelines.cursor_values import cursor_time, describe_cursor
 from pipelines.drift import read_drift
 from pipelines.errors import DplError
 from pipelines.report.dora import Dora, read_dora
+from pipelines.report.progress import Progress, read_progress
 from pipelines.secrets import redact
 from pipelines.silver.warehouse import connect
 from pipelines.sources import SOURCE_NAMES
@@ -50,6 +51,7 @@ class ReportData:
     anomalies: list[dict]  # anomaly_type, severity, findings
     anomalies_note: str  # why there are none to show ('' when read fine)
     dora: Dora | None = None  # the last weeks of DORA metrics (gold `dora_weekly`)
+    progress: Progress | None = None  # release and epic progress (gold `release_progress`, `epic_progress`)
 
 
 def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) -> ReportData:
@@ -63,7 +65,8 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
     sources = [_source(root, name, days, now, tz) for name in names]
     anomalies, note = read_anomalies(Path(settings.warehouse))
     dora = read_dora(Path(settings.warehouse), settings.delivery.dora_weeks)
-    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora)
+    progress = read_progress(Path(settings.warehouse))
+    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora, progress)
 
 
 def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceData:

@@ -167,7 +167,7 @@ def problems(
         where = f"sql/{model.layer}/{FILE_NAME}"
         missing = [c for c in columns.get(name, []) if not resolver.describe(name, c)]
         if missing:
-            lines = "".join(f"\n          {c}: <what it means, its unit or values>" for c in missing)
+            lines = "".join(f"\n        {c}: <what it means, its unit or values>" for c in missing)
             found.append(
                 f"{name}: {len(missing)} column(s) without a description ({', '.join(missing)}); add them to "
                 f"{where}:\n  models:\n    {name}:\n      columns:{lines}\n"

@@ -80,7 +80,7 @@ def test_a_missing_or_stale_description_says_what_to_add_where(tmp_path):
     columns = {"things": ["thing_id", "label"], "corrections_log": ["thing_id", "fixed_by"]}
     found = problems(load_dictionary(tmp_path), models, columns, ["things", "corrections_log"])
     assert found[0].startswith("corrections_log: 1 column(s) without a description (fixed_by); add them to sql/gold")
-    assert "  models:\n    corrections_log:\n      columns:\n          fixed_by: <what it means" in found[0]
+    assert "  models:\n    corrections_log:\n      columns:\n        fixed_by: <what it means" in found[0]
     assert "sql/silver/schema.yml: describes model ghost, which does not exist" in found[1]
     assert found[2] == "sql/silver/schema.yml: things has no column(s) gone: remove or rename them"
     assert len(found) == 3  # corrections_log.thing_id inherits the description of things.thing_id
