@@ -1,6 +1,6 @@
 -- one row per jira epic (not deleted): its issues by status category, done share, remaining work, releases, findings
 -- config: materialized=view
--- Its issues are those whose epic it is (jira_issues.epic_issue_key), sub-tasks left out.
+-- Its issues are those whose epic it is (jira_issues.epic_issue_key), counted as int_progress__issues does.
 with epics as (
 
     select * from jira_issues
@@ -8,19 +8,16 @@ with epics as (
 
 ),
 
-children as (
+counted as (
 
-    select * from jira_issues
-    where epic_issue_key is not null and issue_category != 'epic' and not is_deleted and not is_subtask
+    select * from int_progress__issues
 
 ),
 
-findings as (
+children as (
 
-    select entity_key as issue_key, count(*) as anomaly_findings
-    from anomalies
-    where entity = 'jira_issue'
-    group by all
+    select * from counted
+    where epic_issue_key is not null and issue_category != 'epic'
 
 ),
 
@@ -43,10 +40,8 @@ totals as (
         coalesce(sum(children.story_points), 0) as story_points,
         coalesce(sum(children.story_points) filter (where children.status_category = 'done'), 0)
             as story_points_done,
-        coalesce(sum(findings.anomaly_findings), 0) as anomaly_findings
+        sum(children.anomaly_findings) as anomaly_findings
     from children
-    left join findings
-        on children.issue_key = findings.issue_key
     group by children.epic_issue_key
 
 ),
@@ -74,8 +69,8 @@ final as (
         on epics.issue_key = totals.epic_issue_key
     left join epic_releases
         on epics.issue_id = epic_releases.issue_id
-    left join findings as epic_findings
-        on epics.issue_key = epic_findings.issue_key
+    left join counted as epic_findings
+        on epics.issue_id = epic_findings.issue_id
 
 )
 
