@@ -86,8 +86,16 @@ def sql_keywords() -> frozenset[str]:
 
 
 def issue_columns() -> frozenset[str]:
-    """The columns `jira_issues` has without custom fields (from the data dictionary, sql/silver/schema.yml)."""
-    return frozenset(load_dictionary().columns_of("jira_issues"))
+    """Names a custom field may not take: the columns of `jira_issues` and of the models it is built from.
+
+    Read from the data dictionary (sql/silver/schema.yml: those models' entries and the shared
+    columns), which tests/silver/test_dictionary.py keeps complete for `jira_issues`.
+    """
+    dictionary = load_dictionary()
+    names = set(dictionary.shared.get("silver", {}))
+    for model in ("jira_issues", "stg_jira__issues", "stg_jira__issue_records"):
+        names.update(dictionary.columns_of(model))
+    return frozenset(names)
 
 
 JIRA_SILVER_SCHEMA = {

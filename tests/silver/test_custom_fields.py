@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from pipelines.silver import build_silver
+from pipelines.silver.settings import issue_columns
 from pipelines.silver.warehouse import table_checksum
 from tests.conftest import REPO
 from tests.silver import jira_records as jr
@@ -104,6 +105,10 @@ def test_each_configured_field_is_a_typed_column_of_jira_issues(tmp_path, site):
         "development": "JSON",
         "not_there": "JSON",
     }
+    built = {
+        row[0] for row in query(settings, "select column_name from duckdb_columns() where table_name = 'jira_issues'")
+    }
+    assert issue_columns() >= (built - set(MAPPING)) | {"comments", "worklogs", "histories"}  # names refused
     columns = ", ".join(MAPPING)
     rows = query(settings, f"select issue_key, story_points, {columns} from jira_issues order by 1")
     first = dict(zip(["issue_key", "story_points", *MAPPING], rows[0], strict=True))
