@@ -130,11 +130,13 @@ def resolve_custom_fields(config: JiraSilverSettings, fields: list[tuple]) -> di
 def _typed(column: CustomColumn, schemas: dict[str, tuple]) -> CustomColumn:
     """The column with the type its fields' schema gives (JSON when unknown, mixed or a builtin)."""
     found = {schemas.get(i) for i in column.ids}
-    if column.builtin or len(found) != 1 or None in found:
+    if column.builtin or not column.ids:
+        return column
+    if len(found) != 1 or None in found or not next(iter(found))[0]:
+        why = "of different types" if len(found - {None}) > 1 else "not (yet) in the fields stream"
+        log.warning("jira.silver.custom_fields.%s: %s are %s; the column stays JSON", column.name, column.ids, why)
         return column
     kind, items = found.pop()
-    if not kind:
-        return column
     return dataclasses.replace(column, kind=kind, items=items, duckdb_type=column_sql(kind, items, "x")[0])
 
 

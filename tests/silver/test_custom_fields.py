@@ -151,15 +151,19 @@ def _checksum(settings):
         return table_checksum(con, "jira_issues")
 
 
-def test_a_field_type_learnt_later_rebuilds_the_column(tmp_path):
+def test_a_field_type_learnt_later_rebuilds_the_column(tmp_path, caplog):
     bronze = Bronze(tmp_path / "bronze")
     bronze.write("jira", "issues", [typed_issue(1, "ABC-1", **VALUES)])
-    settings = settings_for(tmp_path, jira_silver={"custom_fields": {"budget": ["customfield_10060"]}})
+    mapping = {"budget": ["customfield_10060"], "mixed": ["customfield_10060", "Severity"]}
+    settings = settings_for(tmp_path, jira_silver={"custom_fields": mapping})
     build_silver(settings)
     assert query(settings, "select budget::varchar from jira_issues") == [('"12.5"',)]  # no catalog yet: JSON
+    assert "custom_fields.budget: ('customfield_10060',) are not (yet) in the fields stream" in caplog.text
     bronze.write("jira", "fields", FIELDS)
+    caplog.clear()
     build_silver(settings)
-    assert query(settings, "select budget from jira_issues") == [(12.5,)]
+    assert query(settings, "select budget, mixed::varchar from jira_issues") == [(12.5, '"12.5"')]
+    assert "custom_fields.mixed: ('customfield_10060', 'customfield_10040') are of different types" in caplog.text
 
 
 def test_a_bad_column_name_stops_make_check_with_one_line(tmp_path):
