@@ -21,6 +21,19 @@ commits as (
 
 ),
 
+-- Bitbucket gives the merge commit's hash shortened to 12 characters: matched on those (an equi-join)
+merge_commits as (
+
+    select pull_requests.pull_request_key, min(commits.committed_at) as committed_at
+    from pull_requests
+    inner join commits
+        on pull_requests.repository_full_name = commits.repository_full_name
+        and left(pull_requests.merge_commit_hash, 12) = left(commits.commit_hash, 12)
+    where length(pull_requests.merge_commit_hash) >= 12
+    group by pull_requests.pull_request_key
+
+),
+
 -- the last change into each final state (a declined pull request may be reopened and declined again)
 last_changes as (
 
@@ -37,7 +50,7 @@ closed as (
         case
             when pull_requests.state <> 'OPEN' then coalesce(
                 last_changes.changed_at,
-                case when pull_requests.state = 'MERGED' then commits.committed_at end,
+                case when pull_requests.state = 'MERGED' then merge_commits.committed_at end,
                 pull_requests.updated_at
             )
         end as closed_at
@@ -45,9 +58,8 @@ closed as (
     left join last_changes
         on pull_requests.pull_request_key = last_changes.pull_request_key
         and pull_requests.state = last_changes.state
-    left join commits
-        on pull_requests.repository_full_name = commits.repository_full_name
-        and pull_requests.merge_commit_hash = commits.commit_hash
+    left join merge_commits
+        on pull_requests.pull_request_key = merge_commits.pull_request_key
 
 ),
 

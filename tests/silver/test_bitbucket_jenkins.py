@@ -173,7 +173,7 @@ def test_pull_requests_say_when_they_were_merged_or_closed(tmp_path):
         pull_request(4, "SUPERSEDED", "2026-11-07T10:00:00+00:00"),  # nothing else known: its last update
         pull_request(5, "OPEN", "2026-11-07T10:00:00+00:00"),
     ]
-    prs[1]["merge_commit"] = {"hash": "e" * 40}
+    prs[1]["merge_commit"] = {"hash": "e" * 12}  # Bitbucket shortens it
     bronze.write("bitbucket", "pull_requests", prs, parents=parent, ids=[f"{REPO}#{pr['id']}" for pr in prs])
     activities = [
         (1, state_change(1, "MERGED", "2026-11-03T08:00:00.123456+00:00")),
