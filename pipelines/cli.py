@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_dlt, cli_ops, ledger_views
+from pipelines import cli_dlt, cli_docs, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ops.register(sub)
     agent_cli.register(sub)
     cli_dlt.register(sub)
+    cli_docs.register(sub)
     return parser
 
 
@@ -286,3 +287,4 @@ COMMANDS = {
 COMMANDS.update(cli_ops.COMMANDS)
 COMMANDS.update(agent_cli.COMMANDS)
 COMMANDS.update(cli_dlt.COMMANDS)
+COMMANDS.update(cli_docs.COMMANDS)
