@@ -227,6 +227,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current catalog is a DuckLake (it holds no comments on view columns)."""
+    row = con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()
+    return bool(row) and row[0] == "ducklake"
+
+
 def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
     """(row count, bit_xor of row hashes): equal for equal contents, whatever the row order."""
     count, digest = con.execute(f"select count(*), coalesce(bit_xor(hash(t)), 0) from {relation} as t").fetchone()
