@@ -18,6 +18,7 @@ SECRET_VARS = (
     "JENKINS_TOKEN",
     "DPL_SLACK_WEBHOOK_URL",
     "DPL_SMTP_PASSWORD",
+    "PGPASSWORD",  # a DuckLake warehouse's PostgreSQL catalog: libpq reads it, we only make sure it never shows
 )
 _MIN_SECRET_LEN = 4
 
