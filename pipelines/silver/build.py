@@ -40,7 +40,7 @@ def build_silver(settings, full: bool = False) -> dict:
     files = manifest_files(settings.bronze_dir)
     config = settings.jira_silver
     started = time.monotonic()
-    with connect(settings.warehouse) as con:
+    with connect(settings.warehouse) as con, transaction(con, settings.warehouse) as commit:
         con.execute("set preserve_insertion_order = false")
         con.execute(STATE_DDL)
         mapping = jira.resolve_custom_fields(config, jira.latest_fields(con, settings.bronze_dir, files))
@@ -54,17 +54,17 @@ def build_silver(settings, full: bool = False) -> dict:
         shapes = jira.with_custom_fields(load_shapes(), mapping)
         run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
         mode = f"full ({reason})" if reason else "incremental"
-        with transaction(con, settings.warehouse, f"silver {mode} build: {len(batch)} new bronze file(s)"):
-            jira.write_config_tables(con, config)
-            delivery.write_config_tables(con, settings.delivery, settings.identity)
-            for name in drop_relations(con, RETIRED_MODELS):
-                log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
-            changed = changed_kind(con, models)
-            for name in drop_relations(con, changed):
-                log.info("silver: dropped %s (%s now)", name, changed[name])
-            summary = {m.name: result for m in models if (result := run.model(m)) is not None}
-            apply_comments(con, models, jira.custom_descriptions(mapping))
-            record(con, batch, reason is not None, wanted | run.signatures)
+        commit.message = f"silver {mode} build: {len(batch)} new bronze file(s)"
+        jira.write_config_tables(con, config)
+        delivery.write_config_tables(con, settings.delivery, settings.identity)
+        for name in drop_relations(con, RETIRED_MODELS):
+            log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
+        changed = changed_kind(con, models)
+        for name in drop_relations(con, changed):
+            log.info("silver: dropped %s (%s now)", name, changed[name])
+        summary = {m.name: result for m in models if (result := run.model(m)) is not None}
+        apply_comments(con, models, jira.custom_descriptions(mapping))
+        record(con, batch, reason is not None, wanted | run.signatures)
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
 
