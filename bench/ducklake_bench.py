@@ -66,7 +66,7 @@ def measure(issues: int, changed: int, repeat: int, work: Path) -> dict:
     noop_s, _, _ = timed(build_silver, lake)
     file_s, lake_s = median(f[0] for f in files), median(f[0] for f in lakes)
     incremental_s = median(i[0] for i in incrementals)
-    data_files = [p for p in (work / f"lake{repeat - 1}" / "data").rglob("*.parquet")]
+    data_files = list((work / f"lake{repeat - 1}" / "data").rglob("*.parquet"))
     return {
         "issues": issues,
         "changed": min(changed, issues),

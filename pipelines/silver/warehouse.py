@@ -152,7 +152,7 @@ def use_wal(catalog: Path) -> None:
 
 
 class Commit:
-    """The open transaction of `transaction()`: `message` names its DuckLake snapshot (set it any time before the end)."""
+    """The open transaction of `transaction()`: `message` names its DuckLake snapshot (set it before the end)."""
 
     def __init__(self, message: str = "") -> None:
         self.message = message
