@@ -26,11 +26,13 @@ def test_quick_run_writes_every_case(tmp_path):
     assert cases["jira_incremental"]["calls_by_group"]["search"] >= 1
     assert cases["bronze"]["writer_records_per_s"] > 0 and cases["memory"]["large_peak_rss_mb"] > 0
     assert cases["silver"]["rows"]["stg_jira__issues"] == 2_000
+    assert cases["silver_ducklake"]["rows"]["stg_jira__issues"] == 2_000
+    assert cases["silver_ducklake"]["incremental_changed"]["stg_jira__issues"] == 20
     assert cases["bitbucket"]["calls"] >= cases["bitbucket"]["minimum_calls"] > 0
     assert cases["jenkins"]["calls"] >= cases["jenkins"]["minimum_calls"] > 0
-    assert len(result["rows"]) == 9 and all(row["met"] is None for row in result["rows"])
+    assert len(result["rows"]) == 11 and all(row["met"] is None for row in result["rows"])
     table = (out / "latest.md").read_text()
-    assert "| case | measure |" in table and table.count("\n| ") == 10
+    assert "| case | measure |" in table and table.count("\n| ") == 12
 
 
 def test_only_runs_the_named_cases_and_keeps_the_others(tmp_path):
