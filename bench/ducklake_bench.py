@@ -3,8 +3,8 @@
     python bench/ducklake_bench.py --issues 1000000 --changed 1000 --repeat 3 --out bench/results/ducklake.json
 
 Bronze is silver_bench.py's synthetic Jira (the real bronze writer). Each of `--repeat` rounds builds
-in full into a new file warehouse, then into a new DuckLake (`full_build_s` vs `file_full_build_s`, in
-turn so that both see the same machine); then `--repeat` incremental merges of `--changed` re-delivered
+in full into a new file warehouse and into a new DuckLake (`full_build_s` vs `file_full_build_s`; which
+goes first alternates from round to round, so that neither always finds the warmer page cache); then `--repeat` incremental merges of `--changed` re-delivered
 issues go into the last lake (`incremental_s`), then one build with nothing new (`noop_s`). Figures are
 medians; `*_cpu_s` are this process's CPU seconds.
 """
@@ -52,10 +52,13 @@ def measure(issues: int, changed: int, repeat: int, work: Path) -> dict:
     bronze = work / "bronze"
     write_run(bronze, "run-full", range(issues), 0, True)
     files, lakes = [], []
-    for round_ in range(repeat):
-        files.append(timed(build_silver, file_settings(work), full=True))
+    for round_ in range(repeat):  # which goes first alternates: neither always gets the warmer cache
         lake = lake_settings(work, f"lake{round_}")
-        lakes.append(timed(build_silver, lake, full=True))
+        for kind in ("file", "lake") if round_ % 2 == 0 else ("lake", "file"):
+            if kind == "file":
+                files.append(timed(build_silver, file_settings(work), full=True))
+            else:
+                lakes.append(timed(build_silver, lake, full=True))
     incrementals, deltas = [], []
     for version in range(1, repeat + 1):
         sample = random.Random(version).sample(range(issues), min(changed, issues))
