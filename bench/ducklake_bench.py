@@ -3,10 +3,11 @@
     python bench/ducklake_bench.py --issues 1000000 --changed 1000 --repeat 3 --out bench/results/ducklake.json
 
 Bronze is silver_bench.py's synthetic Jira (the real bronze writer). Each of `--repeat` rounds builds
-in full into a new file warehouse and into a new DuckLake (`full_build_s` vs `file_full_build_s`; which
-goes first alternates from round to round, so that neither always finds the warmer page cache); then `--repeat` incremental merges of `--changed` re-delivered
-issues go into the last lake (`incremental_s`), then one build with nothing new (`noop_s`). Figures are
-medians; `*_cpu_s` are this process's CPU seconds.
+in full into a new file warehouse and into a new DuckLake (`file_full_build_s`, `full_build_s`); which
+goes first alternates from round to round, so that neither always finds the warmer page cache. Then
+`--repeat` incremental merges of `--changed` re-delivered issues go into the last lake
+(`incremental_s`), then one build with nothing new (`noop_s`). Figures are medians; `*_cpu_s` are
+this process's CPU seconds.
 """
 
 from __future__ import annotations
