@@ -12,12 +12,9 @@ this process's CPU seconds.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from statistics import median
 
@@ -25,6 +22,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import silver_bench
 from bench.silver_bench import timed, write_run
 from pipelines.bronze.ledger import manifest_files
 from pipelines.settings import Settings
@@ -97,27 +95,5 @@ def measure(issues: int, changed: int, repeat: int, work: Path) -> dict:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--issues", type=int, default=1_000_000)
-    parser.add_argument("--changed", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", help="where bronze and the warehouses go (default: a temp dir, removed)")
-    parser.add_argument("--out", help="write the figures as JSON here")
-    args = parser.parse_args()
-    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="ducklake-bench-"))
-    try:
-        figures = measure(args.issues, args.changed, args.repeat, work)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(work, ignore_errors=True)
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(silver_bench.main(measure, __doc__))
