@@ -110,7 +110,7 @@ shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL=".
 snapshots: bootstrap ## DuckLake warehouse: list its snapshots and what each changed (LIMIT=50)
 	$(CLI) snapshots --limit $(LIMIT)
 
-expire-snapshots: bootstrap ## DuckLake warehouse: expire snapshots older than DAYS days, delete their files
+expire-snapshots: bootstrap ## DuckLake warehouse: compact small files, expire snapshots older than DAYS days, delete their files
 	@test -n "$(DAYS)" || { echo "usage: make expire-snapshots DAYS=30 (0 keeps only the last snapshot)"; exit 2; }
 	$(CLI) expire-snapshots --days $(DAYS)
 

@@ -16,7 +16,9 @@ from pipelines.silver.snapshots import expire_snapshots, lake_of, list_snapshots
 def register(sub) -> None:
     shown = sub.add_parser("snapshots", help="list the DuckLake warehouse's snapshots and what each changed")
     shown.add_argument("--limit", type=int, default=50)
-    expire = sub.add_parser("expire-snapshots", help="expire DuckLake snapshots older than DAYS and delete their files")
+    expire = sub.add_parser(
+        "expire-snapshots", help="compact a DuckLake's files, expire snapshots older than DAYS, delete their files"
+    )
     expire.add_argument("--days", type=float, required=True, help="days of history to keep (0: only the last)")
 
 
@@ -39,8 +41,9 @@ def cmd_snapshots(settings, args) -> int:
 def cmd_expire_snapshots(settings, args) -> int:
     done = expire_snapshots(settings, args.days)
     print(
-        f"expired {done.snapshots} snapshot(s) older than {args.days:g} day(s), deleted {done.files} data file(s) "
-        f"and {done.orphans} orphan file(s); {done.kept} snapshot(s) kept"
+        f"compacted the files of {done.compacted} table(s); expired {done.snapshots} snapshot(s) older than "
+        f"{args.days:g} day(s), deleted {done.files} data file(s) and {done.orphans} orphan file(s); "
+        f"{done.kept} snapshot(s) kept"
     )
     return 0
 

@@ -1,11 +1,13 @@
 """A DuckLake warehouse's history: its snapshots with what each changed, and their expiry.
 
 Every `make silver` commits one snapshot named after the build (`silver incremental build: 3 new
-bronze file(s)`); readers may open any snapshot still kept (`AS_OF=<id or time>`). Expiring uses
-DuckLake's own maintenance functions: `ducklake_expire_snapshots` (snapshots older than the cutoff;
-the last one always stays), `ducklake_cleanup_old_files` (every data file only expired snapshots used) and
-`ducklake_delete_orphaned_files` (files no snapshot lists: the Parquet a killed build had written).
-An orphan younger than `ORPHAN_MIN_AGE` is never deleted: it may belong to a build still running.
+bronze file(s)`); readers may open any snapshot still kept (`AS_OF=<id or time>`). Maintenance uses
+DuckLake's own functions: `ducklake_merge_adjacent_files` and `ducklake_rewrite_data_files` (the small
+files and delete files each incremental merge adds, compacted), `ducklake_expire_snapshots`
+(snapshots older than the cutoff; the last one always stays), `ducklake_cleanup_old_files` (every data
+file only expired snapshots used) and `ducklake_delete_orphaned_files` (files no snapshot lists: the
+Parquet a killed build had written). An orphan younger than `ORPHAN_MIN_AGE` is never deleted: it may
+belong to a build still running.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ CHANGE_WORDS = {  # DuckLake's change kinds, as a reader would say them
     "inlined_delete": "deleted from",
     "tables_compacted": "compacted",
     "tables_merged": "compacted",
+    "merge_adjacent": "compacted",
 }
 
 
@@ -53,6 +56,7 @@ class Snapshot:
 class Expired:
     """What an expiry removed."""
 
+    compacted: int  # tables whose files were merged or rewritten
     snapshots: int
     files: int
     orphans: int
@@ -123,9 +127,12 @@ def expire_snapshots(settings, days: float, now: dt.datetime | None = None) -> E
     with connect(lake_of(settings).at(None)) as con:
         alias = con.execute("select current_database()").fetchone()[0]
         # fetchall: a maintenance call commits only once its whole result was read
+        merged = con.execute("call ducklake_merge_adjacent_files(?)", [alias]).fetchall()
+        rewritten = con.execute("call ducklake_rewrite_data_files(?)", [alias]).fetchall()
         snapshots = con.execute("call ducklake_expire_snapshots(?, older_than => ?)", [alias, cutoff]).fetchall()
         files = con.execute("call ducklake_cleanup_old_files(?, cleanup_all => true)", [alias]).fetchall()
         orphans = con.execute("call ducklake_delete_orphaned_files(?, older_than => ?)", [alias, orphan_cutoff])
         orphans = orphans.fetchall()
         kept = con.execute("select count(*) from ducklake_snapshots(?)", [alias]).fetchall()[0][0]
-    return Expired(len(snapshots), len(files), len(orphans), int(kept))
+    compacted = len({row[:2] for row in merged + rewritten})
+    return Expired(compacted, len(snapshots), len(files), len(orphans), int(kept))

@@ -64,7 +64,7 @@ def test_expire_snapshots_keeps_the_last_and_deletes_the_files_only_old_ones_use
     orphan.write_bytes(b"PAR1")  # younger than an hour: a running build's file is never deleted
     assert main(["expire-snapshots", "--days", "0"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("expired ") and "1 snapshot(s) kept" in out
+    assert out.startswith("compacted the files of ") and "1 snapshot(s) kept" in out
     assert orphan.exists()
     assert len(list_snapshots(load_settings())) == 1
     assert lakehouse.sql(COUNT)["n"].tolist() == [2]
