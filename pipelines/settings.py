@@ -16,6 +16,8 @@ schemas of the stages it configures, and builds the typed settings. Everything e
 | delivery.yaml | | `pipelines.silver.settings.DeliverySettings` |
 | alerts.yaml | | `pipelines.alerts.settings.AlertsSettings` |
 | ai_policy.yaml | | `agent.policy.AiPolicy` |
+| workbench.yaml | | `pipelines.workbench.settings.WorkbenchSettings` |
+| corrections.yaml | | `pipelines.silver.corrections.CorrectionsSettings` |
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from pipelines.silver.settings import (
 )
 from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import TIME_SCHEMA, TimeSettings
+from pipelines.workbench.settings import WORKBENCH_SCHEMA, WorkbenchSettings
 
 DEFAULT_BRONZE_DIR = "bronze"
 DEFAULT_WAREHOUSE = "warehouse/lakehouse.duckdb"
@@ -69,6 +72,7 @@ class Settings:
     delivery: DeliverySettings = dataclasses.field(default_factory=DeliverySettings)
     alerts: AlertsSettings = dataclasses.field(default_factory=AlertsSettings)
     ai_policy: AiPolicy = dataclasses.field(default_factory=AiPolicy)
+    workbench: WorkbenchSettings = dataclasses.field(default_factory=WorkbenchSettings)
 
     def source(self, name: str) -> SourceSettings:
         return self.sources[name]
@@ -101,6 +105,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
         delivery=build_over_defaults(DeliverySettings, _document(config_dir / "delivery.yaml", DELIVERY_SCHEMA)),
         alerts=build(AlertsSettings, _document(config_dir / "alerts.yaml", ALERTS_SCHEMA)),
         ai_policy=build(AiPolicy, _document(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA)),
+        workbench=build(WorkbenchSettings, _document(config_dir / "workbench.yaml", WORKBENCH_SCHEMA)),
     )
 
 

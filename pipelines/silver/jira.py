@@ -3,7 +3,9 @@
 Configured in config/sources.yaml under `jira.silver` (`JiraSilverSettings` in settings.py).
 Each mapped custom field is added to the typed payload of `jira_issues` (as JSON), and
 `stg_jira__issue_records.sql` reads it through a temporary macro `jira_cf_<name>(fields)`
-(the first non-null of that name's field ids).
+(the first non-null of that name's field ids). The story points and team fields and the
+`searchable_custom_fields` are also kept whole, by field id, in `custom_fields` (macro
+`jira_cf_searchable(fields)`: a JSON object), which `jira_issue_custom_fields` unnests for JQL.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pipelines.silver.bronze import read_json_sql
 from pipelines.silver.settings import CATEGORIES, CUSTOM_FIELDS, JiraSilverSettings, label_pattern
 
 FIELD_ID = re.compile(r"customfield_\d+")
+SEARCHABLE = "searchable"  # key of the mapping holding the ids kept whole in `custom_fields`
+KEPT_WHOLE = ("story_points", "team", SEARCHABLE)
 
 
 def latest_fields(con: duckdb.DuckDBPyConnection, bronze_dir: Path, files: list[BronzeFile]) -> list[tuple]:
@@ -42,12 +46,17 @@ def resolve_custom_fields(config: JiraSilverSettings, fields: list[tuple]) -> di
             by_name.setdefault(name.casefold(), []).append(field_id)
     mapping = {}
     for logical in CUSTOM_FIELDS:
-        ids: list[str] = []
-        for name in config.custom_fields.get(logical, ()):
-            found = [name] if FIELD_ID.fullmatch(name) else sorted(by_name.get(name.casefold(), []))
-            ids.extend(i for i in found if i not in ids)
-        mapping[logical] = ids
+        mapping[logical] = _ids(config.custom_fields.get(logical, ()), by_name)
+    mapping[SEARCHABLE] = _ids(config.searchable_custom_fields, by_name)
     return mapping
+
+
+def _ids(names, by_name: dict[str, list[str]]) -> list[str]:
+    ids: list[str] = []
+    for name in names:
+        found = [name] if FIELD_ID.fullmatch(name) else sorted(by_name.get(name.casefold(), []))
+        ids.extend(i for i in found if i not in ids)
+    return ids
 
 
 def define_custom_field_macros(con: duckdb.DuckDBPyConnection, mapping: dict[str, list[str]]) -> None:
@@ -62,6 +71,10 @@ def custom_field_macros_sql(mapping: dict[str, list[str]]) -> str:
         picks = [f"fields.{field_id}" for field_id in mapping.get(logical, [])]
         body = f"coalesce({', '.join(picks)})" if picks else "null::json"
         statements.append(f"create or replace temp macro jira_cf_{logical}(fields) as {body}")
+    kept = sorted({field_id for logical in KEPT_WHOLE for field_id in mapping.get(logical, [])})
+    pairs = ", ".join(f"'{field_id}', fields.{field_id}" for field_id in kept)
+    body = f"json_object({pairs})" if kept else "null::json"
+    statements.append(f"create or replace temp macro jira_cf_searchable(fields) as {body}")
     return ";\n".join(statements) + ";"
 
 

@@ -17,7 +17,7 @@ _NON_EMPTY_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}
 
 # -- jira.silver ----------------------------------------------------------------------------------
 
-CUSTOM_FIELDS = ("story_points", "sprint", "epic_link")
+CUSTOM_FIELDS = ("story_points", "sprint", "epic_link", "team")
 CATEGORIES = ("epic", "story", "bug", "task", "subtask")
 MAX_GROUP = 9
 
@@ -27,6 +27,7 @@ def _custom_fields() -> dict[str, tuple[str, ...]]:
         "story_points": ("Story Points", "Story point estimate"),
         "sprint": ("Sprint",),
         "epic_link": ("Epic Link",),
+        "team": ("Team",),
     }
 
 
@@ -47,6 +48,8 @@ class JiraSilverSettings:
     custom_fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=_custom_fields)
     release_label_patterns: tuple[str, ...] = ("^release-(?<version>.+)$",)
     issue_types: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=_issue_types)
+    # custom fields kept per issue for JQL (`"Severity" = S1`, `cf[10040]`) besides story points and team
+    searchable_custom_fields: tuple[str, ...] = ("Severity",)
 
     def __post_init__(self) -> None:
         for pattern in self.release_label_patterns:
@@ -68,6 +71,7 @@ JIRA_SILVER_SCHEMA = {
             "additionalProperties": False,
             "properties": dict.fromkeys(CATEGORIES, _NAMES),
         },
+        "searchable_custom_fields": _NON_EMPTY_NAMES,
     },
 }
 

@@ -45,6 +45,12 @@ final as (
             ),
             []
         ) as fix_versions,
+        coalesce(
+            list_transform(
+                payload.fields.versions, v -> {'release_id': v.id::bigint, 'release_name': v.name}
+            ),
+            []
+        ) as affected_versions,
         -- Cloud returns sprint objects; Server returns strings like "...Sprint@1f[id=5,rapidViewId=2,...]"
         coalesce(
             case left(jira_cf_sprint(payload.fields)::varchar, 2)
@@ -57,6 +63,25 @@ final as (
         ) as sprint_ids,
         -- a JSON number, or a number in a string on some sites
         try_cast(trim(jira_cf_story_points(payload.fields)::varchar, '"') as double) as story_points,
+        -- the Team field is an object (Cloud's Atlassian teams) or a plain string on some sites
+        case json_type(jira_cf_team(payload.fields))
+            when 'OBJECT' then coalesce(jira_cf_team(payload.fields) ->> 'name', jira_cf_team(payload.fields) ->> 'title')
+            when 'VARCHAR' then jira_cf_team(payload.fields) ->> '$'
+        end as team_name,
+        -- text of a description / environment: the string (API v2) or the text nodes of the ADF document (v3)
+        case json_type(payload.fields.description)
+            when 'VARCHAR' then payload.fields.description ->> '$'
+            when 'OBJECT' then array_to_string(
+                regexp_extract_all(payload.fields.description::varchar, '"text":"((?:[^"\\]|\\.)*)"', 1), ' '
+            )
+        end as description_text,
+        case json_type(payload.fields.environment)
+            when 'VARCHAR' then payload.fields.environment ->> '$'
+            when 'OBJECT' then array_to_string(
+                regexp_extract_all(payload.fields.environment::varchar, '"text":"((?:[^"\\]|\\.)*)"', 1), ' '
+            )
+        end as environment_text,
+        jira_cf_searchable(payload.fields) as custom_fields,
         payload.fields.timeoriginalestimate as original_estimate_seconds,
         payload.fields.timeestimate as remaining_estimate_seconds,
         payload.fields.timespent as time_spent_seconds,

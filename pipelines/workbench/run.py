@@ -1,0 +1,122 @@
+"""Run JQL and saved queries on the warehouse (read-only), after checking the names they use exist.
+
+Jira answers a query naming an unknown status, project, user or field with an error, not with an
+empty result; so does the workbench: the values a query names are looked up first (`check`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import duckdb
+
+from pipelines.workbench.jql import Compiled, JqlError, compile_jql
+from pipelines.workbench.jql.translate import Lookup
+
+# kind -> (JQL field shown in the error, SQL that is true when the value $v exists)
+CHECKS = {
+    "project": (
+        "project",
+        "exists (select 1 from jira_projects where upper(project_key) = upper($v) or lower(project_name) = lower($v) "
+        "or project_id::varchar = $v) or exists (select 1 from jira_issues where upper(project_key) = upper($v))",
+    ),
+    "status": (
+        "status",
+        "exists (select 1 from jira_statuses where lower(status_name) = lower($v) or status_id::varchar = $v) "
+        "or exists (select 1 from jira_issues where lower(status) = lower($v))",
+    ),
+    "issuetype": (
+        "issuetype",
+        "exists (select 1 from jira_issue_types where lower(issue_type_name) = lower($v) "
+        "or issue_type_id::varchar = $v) or exists (select 1 from jira_issues where lower(issue_type) = lower($v))",
+    ),
+    "priority": (
+        "priority",
+        "exists (select 1 from jira_priorities where lower(priority_name) = lower($v) or priority_id::varchar = $v) "
+        "or exists (select 1 from jira_issues where lower(priority) = lower($v))",
+    ),
+    "version": (
+        "fixVersion",
+        "exists (select 1 from jira_releases where lower(release_name) = lower($v) or release_id::varchar = $v)",
+    ),
+    "sprint": (
+        "sprint",
+        "exists (select 1 from jira_sprints where lower(sprint_name) = lower($v) or sprint_id::varchar = $v)",
+    ),
+    "user": (
+        "user",
+        "exists (select 1 from jira_users where account_id = $v or lower(display_name) = lower($v) "
+        "or lower(email_address) = lower($v)) or exists (select 1 from jira_issues where assignee_account_id = $v "
+        "or reporter_account_id = $v or creator_account_id = $v)",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple]
+    total: int
+
+
+def check(con: duckdb.DuckDBPyConnection, lookups: tuple[Lookup, ...]) -> None:
+    """Raise a JqlError for the first value or custom field the warehouse does not know."""
+    kept = kept_custom_fields(con)
+    for kind, value, field_name in dict.fromkeys((x.kind, x.value, x.field) for x in lookups):
+        if kind == "custom_field":
+            check_custom_field(con, value, kept)
+        elif kind in CHECKS:
+            field, sql = CHECKS[kind]
+            if not con.execute(f"select ({sql})", {"v": value}).fetchone()[0]:
+                raise JqlError(f"JQL: the value {value!r} does not exist for the field {(field_name or field)!r}")
+
+
+def kept_custom_fields(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Field ids silver keeps in `custom_fields` (story points, team, searchable_custom_fields)."""
+    row = con.execute("select value from _silver_state where key = 'jira_custom_fields'").fetchone()
+    mapping = json.loads(row[0]) if row else {}
+    return {i for key in ("story_points", "team", "searchable") for i in mapping.get(key, [])}
+
+
+def check_custom_field(con: duckdb.DuckDBPyConnection, name: str, kept: set[str]) -> None:
+    if name.lower().startswith("cf["):
+        ids = [f"customfield_{name[3:-1]}"]
+    else:
+        rows = con.execute("select field_id from jira_fields where lower(field_name) = lower($n)", {"n": name})
+        ids = [r[0] for r in rows.fetchall()]
+        if not ids:
+            raise JqlError(f"JQL: the field {name!r} does not exist (not a JQL field, nor a custom field's name)")
+    if not set(ids) & kept:
+        raise JqlError(
+            f"JQL: the custom field {name!r} ({', '.join(ids)}) is not kept in the warehouse: add it to "
+            "jira.silver.searchable_custom_fields in config/sources.yaml and run `make silver`"
+        )
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int) -> Result:
+    """Run a SELECT; the first `limit` rows and the total count."""
+    try:
+        cursor = con.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(limit)
+        total = len(rows) + (len(cursor.fetchall()) if len(rows) == limit else 0)
+    except duckdb.CatalogException as exc:
+        first = str(exc).splitlines()[0]
+        raise JqlError(f"the warehouse lacks a table this query reads ({first}): run `make silver`") from None
+    return Result(columns, rows, total)
+
+
+def run_jql(
+    con: duckdb.DuckDBPyConnection,
+    text: str,
+    settings,
+    fields: tuple[str, ...] | None = None,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+) -> Result:
+    """Check and run a JQL query; the matching issues' output columns."""
+    compiled: Compiled = compile_jql(text, settings, fields=fields, now=now)
+    check(con, compiled.lookups)
+    return execute(con, compiled.sql, compiled.params, limit or settings.workbench.max_rows)
