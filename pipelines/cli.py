@@ -25,6 +25,7 @@ from pipelines.settings import Settings, load_settings
 from pipelines.shell import run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
+from pipelines.workbench import cli as workbench_cli
 
 log = logging.getLogger("pipelines")
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
     ledgers.add_argument("--out", required=True)
     cli_ops.register(sub)
+    workbench_cli.register(sub)
     return parser
 
 
@@ -270,3 +272,4 @@ COMMANDS = {
     "ledgers-artifact": cmd_ledgers_artifact,
 }
 COMMANDS.update(cli_ops.COMMANDS)
+COMMANDS.update(workbench_cli.COMMANDS)

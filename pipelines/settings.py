@@ -36,6 +36,7 @@ from pipelines.dlt import resources
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.errors import ConfigError
 from pipelines.secrets import load_dotenv_file, register_environment_secrets
+from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
     DELIVERY_SCHEMA,
     IDENTITY_SCHEMA,
@@ -73,6 +74,7 @@ class Settings:
     alerts: AlertsSettings = dataclasses.field(default_factory=AlertsSettings)
     ai_policy: AiPolicy = dataclasses.field(default_factory=AiPolicy)
     workbench: WorkbenchSettings = dataclasses.field(default_factory=WorkbenchSettings)
+    corrections: CorrectionsSettings = dataclasses.field(default_factory=CorrectionsSettings)
 
     def source(self, name: str) -> SourceSettings:
         return self.sources[name]
@@ -106,6 +108,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
         alerts=build(AlertsSettings, _document(config_dir / "alerts.yaml", ALERTS_SCHEMA)),
         ai_policy=build(AiPolicy, _document(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA)),
         workbench=build(WorkbenchSettings, _document(config_dir / "workbench.yaml", WORKBENCH_SCHEMA)),
+        corrections=build(CorrectionsSettings, _document(config_dir / "corrections.yaml", CORRECTIONS_SCHEMA)),
     )
 
 

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.workbench.jql import Compiled, JqlError, compile_jql
 from pipelines.workbench.jql.translate import Lookup
+from pipelines.workbench.queries import QueryError, render
 
 # kind -> (JQL field shown in the error, SQL that is true when the value $v exists)
 CHECKS = {
@@ -120,3 +121,14 @@ def run_jql(
     compiled: Compiled = compile_jql(text, settings, fields=fields, now=now)
     check(con, compiled.lookups)
     return execute(con, compiled.sql, compiled.params, limit or settings.workbench.max_rows)
+
+
+def run_saved(con: duckdb.DuckDBPyConnection, name: str, params: dict, limit: int) -> Result:
+    """Run a saved query with its parameters."""
+    sql, values = render(name, params)
+    try:
+        return execute(con, sql, values, limit)
+    except duckdb.Error as exc:
+        if isinstance(exc, duckdb.CatalogException):
+            raise
+        raise QueryError(f"query {name}: {str(exc).splitlines()[0]}") from None

@@ -56,7 +56,7 @@ WORKBENCH_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "timezone": {"type": ["string", "null"], "format": "timezone"},
+        "timezone": {"anyOf": [{"type": "null"}, {"type": "string", "format": "timezone"}]},
         "week_start": {"enum": ["sunday", "monday", "saturday"]},
         "current_user": {"type": ["string", "null"], "minLength": 1},
         "groups": {
