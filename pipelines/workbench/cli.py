@@ -6,6 +6,9 @@ Merged into the CLI by `pipelines/cli.py`: `workbench_cli.register(sub)` in `bui
 
 from __future__ import annotations
 
+import argparse
+import os
+
 from pipelines.display import table
 from pipelines.silver.warehouse import connect
 from pipelines.workbench.output import FORMATS, render
@@ -26,6 +29,7 @@ def register(sub) -> None:
     query.add_argument("--param", action="append", default=[], help="a parameter, key=value (repeatable)")
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--limit", type=int, help="rows to print (default: workbench.yaml max_rows)")
+    query.add_argument("--params-from-env", default="", help=argparse.SUPPRESS)  # `make query`: variable names
 
 
 def cmd_jql(settings, args) -> int:
@@ -46,8 +50,12 @@ def cmd_queries(settings, args) -> int:
     return 0
 
 
-def cmd_query(settings, args) -> int:
-    params = {}
+def cmd_query(settings, args, env=os.environ) -> int:
+    params = {
+        name.lower(): env[name]
+        for name in args.params_from_env.split()
+        if name not in MAKE_VARIABLES and name in env
+    }
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -59,4 +67,5 @@ def cmd_query(settings, args) -> int:
     return 0
 
 
+MAKE_VARIABLES = {"NAME", "FORMAT", "LIMIT", "FIELDS", "Q", "PYTHON", "VENV"}  # not query parameters
 COMMANDS = {"jql": cmd_jql, "queries": cmd_queries, "query": cmd_query}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from pipelines.workbench.jql.dates import Clock
@@ -53,7 +54,9 @@ def compile_jql(text: str, settings, fields: tuple[str, ...] | None = None, now:
     zone = translator.bind(clock.zone.key)
     select = ", ".join(f"{output_column(name, zone)} as {name}" for name in columns)
     sql = translate(query, translator, select, "jira_issues as i", DEFAULT_ORDER)
-    return Compiled(sql, translator.params, columns, tuple(translator.lookups))
+    used = set(re.findall(r"\$(p\d+)\b", sql))  # DuckDB refuses parameters the SQL does not use
+    params = {name: value for name, value in translator.params.items() if name in used}
+    return Compiled(sql, params, columns, tuple(translator.lookups))
 
 
 def jql_to_sql(text: str, settings, now: dt.datetime | None = None) -> tuple[str, dict]:
