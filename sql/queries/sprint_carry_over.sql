@@ -1,5 +1,5 @@
 -- name: sprint_carry_over
--- description: Issues carried over: in a closed sprint, not done when it completed, and in a later sprint too
+-- description: Issues carried over: in a closed sprint, not done when it completed, and in a later (or future) sprint too
 -- param: project varchar = null  -- a project key; null: every project
 with memberships as (
 
@@ -20,12 +20,13 @@ final as (
     select
         closed.issue_key,
         closed.sprint_name as from_sprint,
-        min_by(later.sprint_name, later.started_at) as to_sprint,
+        min_by(later.sprint_name, coalesce(later.started_at, 'infinity'::timestamptz)) as to_sprint,
         count(distinct later.sprint_id) + 1 as sprints,
         issues.status
     from closed
     inner join memberships as later
-        on closed.issue_id = later.issue_id and later.started_at > closed.started_at
+        on closed.issue_id = later.issue_id
+        and (later.started_at > closed.started_at or later.started_at is null)  -- a future sprint has no dates yet
     inner join jira_issues as issues
         on closed.issue_id = issues.issue_id
     where not issues.is_deleted

@@ -48,6 +48,8 @@ changes as (
     from jira_issue_field_changes as changes
     inner join tracked
         on lower(coalesce(changes.field_id, changes.field_name)) = tracked.changelog_field
+    -- an item that sets what was already there changes nothing
+    where changes.from_value is distinct from changes.to_value or changes.from_string is distinct from changes.to_string
 
 ),
 
