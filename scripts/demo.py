@@ -2,14 +2,16 @@
 
 Starts the simulators in this process (threads on loopback ports), runs a full `sync-all`,
 advances the simulated worlds (updates, new records, deletions), runs an incremental `sync-all`,
-builds silver, prints the anomaly summary and the DORA table, then reports what was written. Everything it
-started stops with it: no process is left running.
+builds silver, prints the anomaly summary and the DORA table, reports what was written, and ends with the
+workbench: one JQL query and one saved query answered from the warehouse. Everything it started stops with
+it: no process is left running.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +29,7 @@ DEMO = REPO / ".demo"
 
 
 def cli(*args: str, env: dict, check: bool = True) -> int:
-    print(f"\n$ python -m pipelines {' '.join(args)}", flush=True)
+    print(f"\n$ python -m pipelines {shlex.join(args)}", flush=True)
     code = subprocess.call([sys.executable, "-m", "pipelines", *args], env=env, cwd=REPO)
     if check and code != 0:
         raise SystemExit(f"demo: `python -m pipelines {' '.join(args)}` failed with exit code {code}")
@@ -69,7 +71,16 @@ def main() -> int:
         for server in servers.values():
             server.stop()
     report(servers, time.monotonic() - started)
+    workbench(env)
     return 0
+
+
+def workbench(env: dict) -> None:
+    """The warehouse answers Jira's questions offline: one JQL query, one saved query."""
+    print("\n== the workbench: JQL and saved queries answered from the warehouse (no call to Jira)")
+    jql = "project = DPL AND statusCategory != Done AND fixVersion in unreleasedVersions() ORDER BY updated DESC"
+    cli("jql", jql, "--limit", "8", env=env)
+    cli("query", "release_readiness", "--param", "project=DPL", env=env)
 
 
 def report(servers: dict, seconds: float) -> None:
@@ -95,7 +106,7 @@ def report(servers: dict, seconds: float) -> None:
     print(table(rows, ["source", "run", "status", "files", "records", "bytes", "api_calls", "seconds"]))
     print(f"\ndemo finished in {seconds:.0f}s. Explore it:")
     print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell")
+    print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
 
 
 if __name__ == "__main__":

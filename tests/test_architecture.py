@@ -15,6 +15,7 @@ from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
 from pipelines.config import schema_keys
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.settings import as_data
+from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
     DELIVERY_SCHEMA,
     IDENTITY_SCHEMA,
@@ -24,6 +25,7 @@ from pipelines.silver.settings import (
     JiraSilverSettings,
 )
 from pipelines.timeutil import TIME_SCHEMA, TimeSettings
+from pipelines.workbench.settings import WORKBENCH_SCHEMA, WorkbenchSettings
 from tests.conftest import REPO
 
 LEAVES = {"pipelines", "pipelines.config", "pipelines.errors", "pipelines.timeutil", "pipelines.secrets"}
@@ -36,6 +38,8 @@ SETTINGS = [
     (IdentitySettings, IDENTITY_SCHEMA),
     (AlertsSettings, ALERTS_SCHEMA),
     (AiPolicy, AI_POLICY_SCHEMA),
+    (WorkbenchSettings, WORKBENCH_SCHEMA),
+    (CorrectionsSettings, CORRECTIONS_SCHEMA),
 ]
 
 
@@ -118,6 +122,8 @@ def test_each_settings_dataclass_and_its_schema_name_the_same_keys(settings, sch
         ("time.yaml", None, TimeSettings),
         ("ai_policy.yaml", None, AiPolicy),
         ("delivery.yaml", None, DeliverySettings),
+        ("workbench.yaml", None, WorkbenchSettings),
+        ("corrections.yaml", None, CorrectionsSettings),
         ("sources.yaml", "http", HttpPolicy),
         ("sources.yaml", "bronze", BronzeSettings),
     ],

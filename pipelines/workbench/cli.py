@@ -52,9 +52,7 @@ def cmd_queries(settings, args) -> int:
 
 def cmd_query(settings, args, env=os.environ) -> int:
     params = {
-        name.lower(): env[name]
-        for name in args.params_from_env.split()
-        if name not in MAKE_VARIABLES and name in env
+        name.lower(): env[name] for name in args.params_from_env.split() if name not in MAKE_VARIABLES and name in env
     }
     for item in args.param:
         key, sep, value = item.partition("=")

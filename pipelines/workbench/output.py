@@ -24,9 +24,13 @@ def render(columns: list[str], rows: list[tuple], fmt: str, total: int) -> str:
         writer.writerow(columns)
         writer.writerows([[record[c] for c in columns] for record in records])
         return out.getvalue().rstrip("\n")
-    shown = table(records, columns, empty="(no rows)")
+    shown = table([{k: _text_bool(v) for k, v in r.items()} for r in records], columns, empty="(no rows)")
     more = f" (first {len(rows)} shown)" if total > len(rows) else ""
     return f"{shown}\n{total} row{'s' if total != 1 else ''}{more}"
+
+
+def _text_bool(value):
+    return ("yes" if value else "no") if isinstance(value, bool) else value
 
 
 def plain(value):

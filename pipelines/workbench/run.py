@@ -13,7 +13,7 @@ import json
 import duckdb
 
 from pipelines.workbench.jql import Compiled, JqlError, compile_jql
-from pipelines.workbench.jql.translate import Lookup
+from pipelines.workbench.jql.fields import Lookup
 from pipelines.workbench.queries import QueryError, render
 
 # kind -> (JQL field shown in the error, SQL that is true when the value $v exists)

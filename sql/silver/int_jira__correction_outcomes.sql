@@ -105,7 +105,7 @@ jira_values as (
 
 ),
 
-final as (
+decided as (
 
     select
         targets.correction_id,
@@ -141,6 +141,12 @@ final as (
     left join jira_values
         on targets.correction_id = jira_values.correction_id
 
+),
+
+final as (
+
+    select *, outcome = 'applied' as is_applied from decided
+
 )
 
-select *, outcome = 'applied' as is_applied from final
+select * from final

@@ -147,7 +147,9 @@ unchanged_periods as (
 
 final as (
 
-    select issues.issue_key, periods.*
+    select
+        periods.issue_id, issues.issue_key, periods.field, periods.value_id, periods.value_name,
+        periods.valid_from, periods.valid_to, periods.set_by_account_id
     from (
         select * from changed_periods
         union all
@@ -158,6 +160,4 @@ final as (
 
 )
 
-select
-    issue_id, issue_key, field, value_id, value_name, valid_from, valid_to, set_by_account_id
-from final
+select * from final

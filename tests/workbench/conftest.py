@@ -6,6 +6,11 @@ import datetime as dt
 
 import pytest
 
+from pipelines.dlt.pipelines import run_source
+from pipelines.dlt.streams import FULL
+from pipelines.silver import build_silver
+from simulators import create, env_for
+from tests.silver.support import settings_for
 from tests.workbench.world import Facts, build_world
 
 
@@ -19,12 +24,6 @@ def jira_world(tmp_path_factory):
 @pytest.fixture(scope="session")
 def delivery_world(tmp_path_factory):
     """The three simulators' default worlds (seed 7), synced and built: (settings, {source: world})."""
-    from pipelines.dlt.pipelines import run_source
-    from pipelines.dlt.streams import FULL
-    from pipelines.silver import build_silver
-    from simulators import create, env_for
-    from tests.silver.support import settings_for
-
     settings = settings_for(tmp_path_factory.mktemp("delivery"))
     worlds = {}
     for name in ("jira", "bitbucket", "jenkins"):

@@ -15,6 +15,8 @@ from pipelines.errors import ConfigError
 from pipelines.settings import load_settings
 from pipelines.silver import build_silver
 from pipelines.silver.corrections import CorrectionsSettings
+from pipelines.silver.warehouse import connect
+from pipelines.workbench.run import run_saved
 from simulators.jira import catalog, create, env_for
 from simulators.jira.model import DAY, MINUTE, History
 from tests.silver.support import checksums, query, settings_for
@@ -191,9 +193,6 @@ def test_release_membership_parent_epic_and_team_corrections(lab):
 
 def test_a_saved_query_lists_the_corrections(lab):
     settings = lab[0]
-    from pipelines.silver.warehouse import connect
-    from pipelines.workbench.run import run_saved
-
     with connect(settings.warehouse, read_only=True) as con:
         result = run_saved(con, "corrections_status", {"outcome": "issue_not_found"}, 100)
     assert [row[0] for row in result.rows] == ["DPL-99999:labels"]

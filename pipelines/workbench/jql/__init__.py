@@ -16,8 +16,9 @@ import re
 from zoneinfo import ZoneInfo
 
 from pipelines.workbench.jql.dates import Clock
+from pipelines.workbench.jql.fields import Lookup
 from pipelines.workbench.jql.syntax import JqlError, parse
-from pipelines.workbench.jql.translate import Lookup, Translator, translate
+from pipelines.workbench.jql.translate import Translator, translate
 from pipelines.workbench.settings import OUTPUT_FIELDS
 
 __all__ = ["Compiled", "JqlError", "compile_jql", "jql_to_sql", "output_column"]

@@ -34,6 +34,7 @@ class Field:
     day: bool = False  # a date without time (due)
 
 
+CHECKED = ("project", "status", "issuetype", "priority", "version", "sprint")  # values looked up before running
 USER_FUNCTIONS = ("currentuser", "membersof")
 VERSION_FUNCTIONS = ("releasedversions", "unreleasedversions", "latestreleasedversion", "earliestunreleasedversion")
 NAME_ORDER = "lower({})"
@@ -182,3 +183,12 @@ def lookup(name: str) -> Field | None:
     """The built-in field a JQL name refers to (case-insensitive), or None (then it may be a custom field)."""
     key = name.strip().lower()
     return FIELDS.get(ALIASES.get(key, key))
+
+
+@dataclasses.dataclass
+class Lookup:
+    """A value or field name to check against the warehouse before running (see run.check)."""
+
+    kind: str  # custom_field | user | project | status | ...
+    value: str
+    field: str = ""  # the JQL field, for the error message

@@ -141,6 +141,13 @@ class Query:
     order: tuple[Sort, ...]
 
 
+def values_of(operand) -> list:
+    """The values of an operand: a list's items, else the operand alone."""
+    if isinstance(operand, ValueList):
+        return list(operand.items)
+    return [operand]
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of a JQL text, ending with an `end` token; an unclosed quote is an error."""
     tokens, position = [], 0

@@ -13,13 +13,26 @@ Jira's semantics kept here:
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import re
 
 from pipelines.workbench.jql import dates
-from pipelines.workbench.jql.fields import HISTORY, UNSUPPORTED, Field, lookup
-from pipelines.workbench.jql.syntax import And, Clause, Empty, Function, JqlError, Literal, Not, Or, Query, ValueList
+from pipelines.workbench.jql.custom import CustomFields
+from pipelines.workbench.jql.fields import CHECKED, HISTORY, Field, Lookup, lookup
+from pipelines.workbench.jql.history import History
+from pipelines.workbench.jql.search import TextSearch
+from pipelines.workbench.jql.syntax import (
+    And,
+    Clause,
+    Empty,
+    Function,
+    JqlError,
+    Literal,
+    Not,
+    Or,
+    Query,
+    ValueList,
+    values_of,
+)
 
 CATEGORIES = {
     "new": ("new", "to do", "2"),
@@ -28,28 +41,11 @@ CATEGORIES = {
     "undefined": ("undefined", "no category", "1"),
 }
 KEY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)$")
-CUSTOM_ID = re.compile(r"^cf\[(\d+)\]$", re.IGNORECASE)
-WORD = r"[\pL\pN_]"
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-ADF_TEXT = r"""'"text":"((?:[^"\\]|\\.)*)"'"""
-COMMENT_TEXT = (
-    f"case when c.is_body_adf then array_to_string(regexp_extract_all(c.body, {ADF_TEXT}, 1), ' ') else c.body end"
-)
 COMPARE = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
-CHECKED = ("project", "status", "issuetype", "priority", "version", "sprint")  # values looked up before running
 SPRINT_STATES = {"opensprints": "active", "closedsprints": "closed", "futuresprints": "future"}
 
 
-@dataclasses.dataclass
-class Lookup:
-    """A value or field name to check against the warehouse before running (see run.check)."""
-
-    kind: str  # custom_field | user | project | status | ...
-    value: str
-    field: str = ""  # the JQL field, for the error message
-
-
-class Translator:
+class Translator(TextSearch, History, CustomFields):
     """Builds SQL fragments and their parameters, in the order they appear in the text."""
 
     def __init__(self, clock: dates.Clock, current_user: str | None, groups) -> None:
@@ -98,7 +94,7 @@ class Translator:
     # -- equality over one value or a list ------------------------------------------------------------
 
     def equality(self, field: Field, clause: Clause) -> str:
-        op, values = clause.operator, _values(clause.operand)
+        op, values = clause.operator, values_of(clause.operand)
         if op in ("is", "is not") or (op in ("=", "!=") and values == [Empty()]):
             empty = self.empty(field)
             return empty if op in ("is", "=") else f"(not {empty})"
@@ -256,7 +252,7 @@ class Translator:
         op, column = clause.operator, self.instant(field)
         if op in ("is", "is not"):
             return f"({column} is {'not ' if op == 'is not' else ''}null)"
-        values = _values(clause.operand)
+        values = values_of(clause.operand)
         if op in ("in", "not in"):
             wanted = [v for v in values if not isinstance(v, Empty)]
             test = " or ".join(f"{column} = {self.moment(v, field)}" for v in wanted) or "false"
@@ -283,168 +279,6 @@ class Translator:
         """A date operand as a bound timestamptz parameter."""
         return self.bind(dates.moment(value, self.clock, field.name).at)
 
-    # -- text --------------------------------------------------------------------------------------
-
-    def text(self, field: Field, clause: Clause) -> str:
-        op = clause.operator
-        if op in ("is", "is not"):
-            if field.name in ("comment", "text"):
-                raise JqlError(f"JQL: {field.name} does not support IS EMPTY")
-            return f"({field.column} is {'not ' if op == 'is not' else ''}null)"
-        if not isinstance(clause.operand, Literal):
-            raise JqlError(f"JQL: `{clause.text}`: {op} needs a text value")
-        patterns = terms(clause.operand.text, clause.text)
-        if field.name == "comment":
-            found = self.comment_match(patterns)
-            has = "exists (select 1 from jira_comments as c where c.issue_id = i.issue_id)"
-            return found if op == "~" else f"({has} and not {found})"
-        if field.name == "text":
-            found = self.text_match(patterns)
-            return found if op == "~" else f"(not {found})"
-        found = self.all_terms(field.column, patterns)
-        return found if op == "~" else f"({field.column} is not null and not {found})"
-
-    def all_terms(self, column: str, patterns: list[str]) -> str:
-        tests = " and ".join(f"regexp_matches({column}, {self.bind(p)}, 'i')" for p in patterns)
-        return f"coalesce(({tests}), false)"
-
-    def comment_match(self, patterns: list[str]) -> str:
-        return (
-            "exists (select 1 from jira_comments as c where c.issue_id = i.issue_id "
-            f"and {self.all_terms(COMMENT_TEXT, patterns)})"
-        )
-
-    def text_match(self, patterns: list[str]) -> str:
-        columns = ("i.summary", "i.description_text", "i.environment_text")
-        parts = [self.all_terms(column, patterns) for column in columns]
-        parts.append(self.comment_match(patterns))
-        parts.append(
-            "exists (select 1 from jira_issue_custom_fields as cf where cf.issue_id = i.issue_id "
-            f"and cf.is_text and {self.all_terms('cf.value_text', patterns)})"
-        )
-        return "(" + " or ".join(parts) + ")"
-
-    # -- history -----------------------------------------------------------------------------------
-
-    def history(self, field: Field, clause: Clause) -> str:
-        if field.history is None:
-            raise JqlError(
-                f"JQL: {clause.operator.upper()} is not supported for the field {field.name!r} (in `{clause.text}`; "
-                "history is kept for status, assignee, reporter, priority, resolution and fixVersion)"
-            )
-        if clause.operator == "changed":
-            return self.changed(field, clause)
-        values = _values(clause.operand)
-        if any(isinstance(v, Empty) for v in values) and field.kind == "multi":
-            raise JqlError(f"JQL: `{clause.text}`: WAS EMPTY is not supported for {field.name}")
-        tests = []
-        for value in values:
-            if isinstance(value, Empty):
-                tests.append("(p.value_id is null and p.value_name is null)")
-            else:
-                tests.append(self.period_match(field, value, clause))
-        conditions = [f"p.issue_id = i.issue_id and p.field = {self.bind(field.history)}"]
-        conditions.append("(" + " or ".join(tests) + ")")
-        conditions += [self.predicate(pred, "p", clause) for pred in clause.predicates]
-        found = "exists (select 1 from jira_issue_field_periods as p where " + " and ".join(conditions) + ")"
-        return f"(not {found})" if " not" in clause.operator else found
-
-    def period_match(self, field: Field, value, clause: Clause) -> str:
-        if isinstance(value, Function) and value.name in ("currentuser", "membersof"):
-            return self.function(field, "p.value_id", value, clause)
-        if isinstance(value, Function):
-            raise JqlError(f"JQL: `{clause.text}`: {value.name}() cannot be used with {clause.operator.upper()}")
-        text = value.text
-        if field.match in CHECKED:
-            self.lookups.append(Lookup(field.match, text, field.name))
-        if field.match == "user":
-            return f"({self.user('p.value_id', text)} or lower(p.value_name) = lower({self.bind(text)}))"
-        return f"(lower(p.value_name) = lower({self.bind(text)}) or p.value_id = {self.bind(text)})"
-
-    def changed(self, field: Field, clause: Clause) -> str:
-        ids = ", ".join(self.bind(name) for name in field.changelog)
-        conditions = [f"h.issue_id = i.issue_id and (lower(h.field_id) in ({ids}) or lower(h.field_name) in ({ids}))"]
-        conditions += [self.predicate(pred, "h", clause) for pred in clause.predicates]
-        return "exists (select 1 from jira_issue_field_history as h where " + " and ".join(conditions) + ")"
-
-    def predicate(self, predicate, alias: str, clause: Clause) -> str:
-        """A WAS (alias p: a period) or CHANGED (alias h: a change) predicate."""
-        kind = predicate.kind
-        period = alias == "p"
-        start = "p.valid_from" if period else "h.changed_at"
-        end = "coalesce(p.valid_to, 'infinity'::timestamptz)" if period else "h.changed_at"
-        if kind == "by":
-            who = "p.set_by_account_id" if period else "h.author_account_id"
-            value = predicate.operands[0]
-            if isinstance(value, Function):
-                fake = Field("BY", "choice", who, "user", functions=("currentuser", "membersof"))
-                return self.function(fake, who, value, clause)
-            return self.user(who, value.text)
-        if kind in ("from", "to"):
-            if period:
-                raise JqlError(f"JQL: `{clause.text}`: FROM/TO belong to CHANGED, not WAS")
-            side = "from" if kind == "from" else "to"
-            value = predicate.operands[0]
-            if isinstance(value, Empty):
-                return f"(h.{side}_value is null and h.{side}_string is null)"
-            text = value.text
-            return f"(lower(h.{side}_string) = lower({self.bind(text)}) or h.{side}_value = {self.bind(text)})"
-        if kind == "during":
-            low = dates.moment(predicate.operands[0], self.clock, "DURING")
-            high = dates.moment(predicate.operands[1], self.clock, "DURING")
-            return f"({start} < {self.bind(high.until)} and {end} >= {self.bind(low.at)})"
-        moment = dates.moment(predicate.operands[0], self.clock, kind.upper())
-        if kind == "before":
-            return f"({start} < {self.bind(moment.at)})"
-        if kind == "after":
-            return f"({end} > {self.bind(moment.at)})" if period else f"({start} > {self.bind(moment.at)})"
-        day_start = moment.at
-        day_end = moment.day_end or (moment.at + dt.timedelta(days=1))
-        return f"({start} < {self.bind(day_end)} and {end} >= {self.bind(day_start)})"
-
-    # -- custom fields -----------------------------------------------------------------------------
-
-    def custom(self, clause: Clause) -> str:
-        name = clause.field.strip()
-        if name.lower() in UNSUPPORTED:
-            raise JqlError(f"JQL: the field {name!r} is not kept in the warehouse (in `{clause.text}`)")
-        ids = self.custom_ids(name)
-        op = clause.operator
-        if op in HISTORY:
-            raise JqlError(f"JQL: {op.upper()} is not supported for custom fields (in `{clause.text}`)")
-        exists = f"exists (select 1 from jira_issue_custom_fields as cf where cf.issue_id = i.issue_id and {ids}"
-        values = _values(clause.operand) if clause.operand is not None else []
-        if op in ("is", "is not") or (op in ("=", "!=") and values == [Empty()]):
-            return f"(not {exists}))" if op in ("is", "=") else f"({exists}))"
-        if op in ("~", "!~"):
-            patterns = terms(values[0].text, clause.text)
-            found = f"{exists} and {self.all_terms('cf.value_text', patterns)})"
-            return found if op == "~" else f"({exists}) and not {found})"
-        wanted = [v for v in values if not isinstance(v, Empty)]
-        with_empty = len(wanted) < len(values)
-        tests = " or ".join(self.custom_value(op, value, clause) for value in wanted) or "false"
-        found = f"{exists} and ({tests}))"
-        if op in ("=", "in", ">", ">=", "<", "<="):
-            return f"({found} or not {exists}))" if with_empty else found
-        return f"({exists}) and not {found})"
-
-    def custom_value(self, op: str, value, clause: Clause) -> str:
-        if not isinstance(value, Literal):
-            raise JqlError(f"JQL: `{clause.text}`: custom fields take plain values, not functions")
-        text = value.text
-        number = _number(text)
-        if op in COMPARE:
-            if number is not None:
-                return f"cf.value_number {op} {self.bind(number)}"
-            moment = dates.moment(value, self.clock, clause.field)
-            local = f"timezone({self.bind(self.clock.zone.key)}, try_cast(cf.value_text as timestamp))"
-            return f"{local} {op} {self.bind(moment.at)}"
-        value = self.bind(text)
-        tests = [f"lower(cf.value_text) = lower({value})", f"lower(cf.value_label) = lower({value})"]
-        if number is not None:
-            tests.append(f"cf.value_number = {self.bind(number)}")
-        return "(" + " or ".join(tests) + ")"
-
     # -- ORDER BY ----------------------------------------------------------------------------------
 
     def order(self, sort) -> str:
@@ -463,61 +297,6 @@ class Translator:
             f"where cf.issue_id = i.issue_id and {ids})"
         )
         return f"{value} {direction} nulls last"
-
-    def custom_ids(self, name: str) -> str:
-        """SQL: `cf.field_id` is the custom field named `name` (or `cf[N]`); checked before running."""
-        self.lookups.append(Lookup("custom_field", name))
-        numbered = CUSTOM_ID.match(name)
-        if numbered:
-            return f"cf.field_id = {self.bind('customfield_' + numbered.group(1))}"
-        names = f"select f.field_id from jira_fields as f where lower(f.field_name) = lower({self.bind(name)})"
-        return f"cf.field_id in ({names})"
-
-
-def _values(operand) -> list:
-    if isinstance(operand, ValueList):
-        return list(operand.items)
-    return [operand]
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def terms(text: str, clause: str) -> list[str]:
-    """RE2 patterns, one per search term of a `~` value: whole words, `*` a prefix, quoted text a phrase."""
-    text = text.strip()
-    if not text:
-        raise JqlError(f"JQL: `{clause}`: ~ needs at least one word")
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return [_phrase(text[1:-1], clause)]
-    patterns = []
-    for term in text.split():
-        if term in ("AND", "OR", "NOT", "&&", "||") or term[0] in "+-!~" or term.endswith(("~", "^")) or "~" in term:
-            raise JqlError(f"JQL: `{clause}`: Lucene syntax ({term!r}) is not supported in ~; use words and word*")
-        if term.startswith(("*", "?")):
-            raise JqlError(f"JQL: `{clause}`: a term cannot start with a wildcard ({term!r})")
-        patterns.append(_phrase(term, clause))
-    return patterns
-
-
-def _phrase(text: str, clause: str) -> str:
-    words = re.findall(r"[\w*?]+", text)
-    words = [w for w in words if w.strip("*?")]
-    if not words:
-        raise JqlError(f"JQL: `{clause}`: {text!r} has no word to search for")
-    parts = []
-    for word in words:
-        core = re.escape(word.replace("*", "\0").replace("?", "\1"))
-        core = core.replace("\0", f"{WORD}*").replace("\1", WORD)
-        parts.append(core)
-    body = "[^\\pL\\pN_]+".join(parts)
-    if CJK.search(text):
-        return body
-    return f"(^|[^\\pL\\pN_]){body}($|[^\\pL\\pN_])"
 
 
 def translate(query: Query, translator: Translator, select: str, base: str, default_order: str) -> str:
