@@ -16,27 +16,29 @@ from pipelines.workbench.jql import Compiled, JqlError, compile_jql
 from pipelines.workbench.jql.fields import Lookup
 from pipelines.workbench.queries import QueryError, render
 
-# kind -> (JQL field shown in the error, SQL that is true when the value $v exists)
+# kind -> (JQL field shown in the error, SQL that is true when the value $v exists): the dimension tables,
+# else the issues themselves (stg_jira__issues: a table, where the jira_issues view would cost a full evaluation)
 CHECKS = {
     "project": (
         "project",
         "exists (select 1 from jira_projects where upper(project_key) = upper($v) or lower(project_name) = lower($v) "
-        "or project_id::varchar = $v) or exists (select 1 from jira_issues where upper(project_key) = upper($v))",
+        "or project_id::varchar = $v) or exists (select 1 from stg_jira__issues where upper(project_key) = upper($v))",
     ),
     "status": (
         "status",
         "exists (select 1 from jira_statuses where lower(status_name) = lower($v) or status_id::varchar = $v) "
-        "or exists (select 1 from jira_issues where lower(status) = lower($v))",
+        "or exists (select 1 from stg_jira__issues where lower(status) = lower($v))",
     ),
     "issuetype": (
         "issuetype",
         "exists (select 1 from jira_issue_types where lower(issue_type_name) = lower($v) "
-        "or issue_type_id::varchar = $v) or exists (select 1 from jira_issues where lower(issue_type) = lower($v))",
+        "or issue_type_id::varchar = $v) "
+        "or exists (select 1 from stg_jira__issues where lower(issue_type) = lower($v))",
     ),
     "priority": (
         "priority",
         "exists (select 1 from jira_priorities where lower(priority_name) = lower($v) or priority_id::varchar = $v) "
-        "or exists (select 1 from jira_issues where lower(priority) = lower($v))",
+        "or exists (select 1 from stg_jira__issues where lower(priority) = lower($v))",
     ),
     "version": (
         "fixVersion",
@@ -49,7 +51,7 @@ CHECKS = {
     "user": (
         "user",
         "exists (select 1 from jira_users where account_id = $v or lower(display_name) = lower($v) "
-        "or lower(email_address) = lower($v)) or exists (select 1 from jira_issues where assignee_account_id = $v "
+        "or lower(email_address) = lower($v)) or exists (select 1 from stg_jira__issues where assignee_account_id = $v "
         "or reporter_account_id = $v or creator_account_id = $v)",
     ),
 }

@@ -13,6 +13,20 @@ applied as (
 
 ),
 
+-- the issue a parent correction names (its id, type and level decide the epic in jira_issues)
+with_parents as (
+
+    select
+        applied.*,
+        parents.issue_id as parent_issue_id,
+        parents.hierarchy_level as parent_hierarchy_level,
+        parents.issue_type as parent_issue_type
+    from applied
+    left join issues as parents
+        on applied.field = 'parent' and applied.local_value ->> '$' = parents.issue_key
+
+),
+
 by_issue as (
 
     select
@@ -25,11 +39,14 @@ by_issue as (
         any_value(from_json(local_value, '["VARCHAR"]')) filter (where field = 'components') as components,
         bool_or(field = 'parent') as corrects_parent,
         any_value(local_value ->> '$') filter (where field = 'parent') as parent_issue_key,
+        any_value(parent_issue_id) filter (where field = 'parent') as parent_issue_id,
+        any_value(parent_hierarchy_level) filter (where field = 'parent') as parent_hierarchy_level,
+        any_value(parent_issue_type) filter (where field = 'parent') as parent_issue_type,
         bool_or(field = 'epic_link') as corrects_epic_link,
         any_value(local_value ->> '$') filter (where field = 'epic_link') as epic_link_issue_key,
         bool_or(field = 'team') as corrects_team,
         any_value(local_value ->> '$') filter (where field = 'team') as team_name
-    from applied
+    from with_parents
     group by issue_id
 
 ),
@@ -43,13 +60,14 @@ final as (
             case when by_issue.corrects_labels then by_issue.labels else issues.labels end as labels,
             case when by_issue.corrects_components then by_issue.components else issues.components end
                 as components,
-            case when by_issue.corrects_parent then parents.issue_id else issues.parent_issue_id end
+            case when by_issue.corrects_parent then by_issue.parent_issue_id else issues.parent_issue_id end
                 as parent_issue_id,
             case when by_issue.corrects_parent then by_issue.parent_issue_key else issues.parent_issue_key end
                 as parent_issue_key,
-            case when by_issue.corrects_parent then parents.hierarchy_level else issues.parent_hierarchy_level end
-                as parent_hierarchy_level,
-            case when by_issue.corrects_parent then parents.issue_type else issues.parent_issue_type end
+            case
+                when by_issue.corrects_parent then by_issue.parent_hierarchy_level else issues.parent_hierarchy_level
+            end as parent_hierarchy_level,
+            case when by_issue.corrects_parent then by_issue.parent_issue_type else issues.parent_issue_type end
                 as parent_issue_type,
             case when by_issue.corrects_epic_link then by_issue.epic_link_issue_key else issues.epic_link_issue_key end
                 as epic_link_issue_key,
@@ -63,8 +81,6 @@ final as (
     from issues
     left join by_issue
         on issues.issue_id = by_issue.issue_id
-    left join issues as parents
-        on by_issue.corrects_parent and by_issue.parent_issue_key = parents.issue_key
 
 )
 
