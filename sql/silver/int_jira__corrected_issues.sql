@@ -23,7 +23,7 @@ with_parents as (
         parents.issue_type as parent_issue_type
     from applied
     left join issues as parents
-        on applied.field = 'parent' and applied.local_value ->> '$' = parents.issue_key
+        on applied.field = 'parent' and json_extract_string(applied.local_value, '$') = parents.issue_key
 
 ),
 
