@@ -4,6 +4,8 @@
 -- before any change set it held since creation; a field never changed holds today's value since
 -- creation. fix_version is a set: each version has its own periods. value_id is Jira's id (account id,
 -- status id, version id), value_name its name; both null for an empty single-valued field.
+-- valid_from / valid_to: the period (valid_to null: still held); set_by_account_id: who set it (null for
+-- the value held since creation).
 with issues as (
 
     select * from stg_jira__issues

@@ -156,8 +156,6 @@ ALIASES = {
     "resolutiondate": "resolved",
     "duedate": "due",
     "epiclink": "epic link",
-    "epic": "epic link",
-    "label": "labels",
 }
 # Fields Jira knows that the warehouse cannot answer: named in the error instead of matching nothing.
 UNSUPPORTED = {
