@@ -23,7 +23,7 @@ given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora jql queries query
+	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record jql queries query
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -105,8 +105,23 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
 
-shell: bootstrap ## SQL prompt on the warehouse with read-only bronze_<source>_<stream> views
-	$(CLI) shell
+shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120, TIMEOUT=s)
+	$(CLI) shell $(if $(SQL),--sql "$$SQL") $(if $(FILE),--file "$$FILE") $(if $(WIDTH),--max-width $(WIDTH)) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+mcp: bootstrap ## MCP server for AI assistants on stdio (tools bounded by config/ai_policy.yaml)
+	@$(PY) -m agent.mcp
+
+agent-audit: bootstrap ## print the last agent tool calls from the audit log (LIMIT=50)
+	$(CLI) agent-audit --limit $(LIMIT)
+
+load: bootstrap ## mirror bronze into a dlt destination, only files not loaded yet (DEST=duckdb|postgres|..., SOURCE=)
+	@test -n "$(DEST)" || { echo "usage: make load DEST=duckdb [SOURCE=jira] (credentials: .dlt/secrets.toml or DESTINATION__<NAME>__CREDENTIALS)"; exit 2; }
+	$(CLI) load --destination $(DEST) $(source_flag)
+
+record: bootstrap ## record a sanitized HTTP cassette of a full sync for a bug report (SOURCE=jira PROJECT=KEY OUT=)
+	@test -n "$(SOURCE)" || { echo "usage: make record SOURCE=jira [PROJECT=KEY] [OUT=cassettes/mine.yaml]"; exit 2; }
+	$(CLI) record $(SOURCE) $(if $(PROJECT),--project $(PROJECT)) $(if $(OUT),--out $(OUT))
 
 bench: bootstrap ## benchmarks: writes bench/results/latest.json and latest.md
 	$(PY) bench/run.py

@@ -2,7 +2,7 @@
 
     python bench/run.py [--quick] [--only case,...] [--repeat N] [--out-dir DIR]
 
-Cases: jira_full, jira_incremental, bronze, memory, silver, bitbucket, jenkins (see CASES). Every
+Cases: jira_full, jira_rate_limited, jira_incremental, bronze, memory, silver, bitbucket, jenkins (see CASES). Every
 figure is the median of `--repeat` runs; every speed figure is a ratio against a baseline measured
 in the same run. `--quick` uses tiny sizes (the smoke test runs it: targets are not meaningful there).
 With `--only`, the other cases keep their previous figures in latest.json (same mode only).
@@ -34,6 +34,8 @@ SIZES = {
     "full": {
         "jira_issues": 10_000,
         "latency_ms": 50,
+        "rate_limited_issues": 2_000,
+        "rate_limit_per_min": 100,
         "incremental_issues": 50_000,
         "incremental_warmup_steps": 8,
         "incremental_steps": 20,
@@ -47,6 +49,8 @@ SIZES = {
     "quick": {
         "jira_issues": 300,
         "latency_ms": 5,
+        "rate_limited_issues": 300,
+        "rate_limit_per_min": 600,  # does not bind: the smoke test stays short
         "incremental_issues": 600,
         "incremental_warmup_steps": 8,
         "incremental_steps": 3,
@@ -62,6 +66,13 @@ SIZES = {
 
 def case_jira_full(sizes: dict, repeat: int, work: Path) -> dict:
     return sync_bench.jira_full(work, sizes["jira_issues"], sizes["latency_ms"], repeat)
+
+
+def case_jira_rate_limited(sizes: dict, repeat: int, work: Path) -> dict:
+    """Once per variant (serial, concurrent): each run is bound by the limit's minute windows."""
+    return sync_bench.jira_rate_limited(
+        work, sizes["rate_limited_issues"], sizes["latency_ms"], sizes["rate_limit_per_min"]
+    )
 
 
 def case_jira_incremental(sizes: dict, repeat: int, work: Path) -> dict:
@@ -116,6 +127,7 @@ def case_jenkins(sizes: dict, repeat: int, work: Path) -> dict:
 
 CASES = {
     "jira_full": case_jira_full,
+    "jira_rate_limited": case_jira_rate_limited,
     "jira_incremental": case_jira_incremental,
     "bronze": case_bronze,
     "memory": case_memory,

@@ -49,6 +49,20 @@ def timed_syncs(sim: Simulator, source: str, args: list[str], workdir: Path, rep
     return runs
 
 
+def config_with(workdir: Path, **http) -> str:
+    """A copy of the repo's config/ with some `http:` keys changed; its path (for DPL_CONFIG_DIR)."""
+    import yaml
+
+    from bench.procs import REPO
+
+    folder = Path(workdir) / ("config-" + "-".join(f"{k}{v}" for k, v in sorted(http.items())))
+    shutil.copytree(REPO / "config", folder, dirs_exist_ok=True)
+    sources = yaml.safe_load((folder / "sources.yaml").read_text())
+    sources["http"].update(http)
+    (folder / "sources.yaml").write_text(yaml.safe_dump(sources, sort_keys=False, allow_unicode=True))
+    return str(folder)
+
+
 def summarise(runs: list[dict]) -> dict:
     """Medians over repeated runs (call counts should not vary: `calls_vary` says if they did)."""
     calls = {r["calls"] for r in runs}
@@ -96,6 +110,47 @@ def jira_full(workdir: Path, issues: int, latency_ms: float, repeat: int) -> dic
     }
 
 
+# -- Jira under a rate limit -----------------------------------------------------------------------
+
+
+def jira_rate_limited(workdir: Path, issues: int, latency_ms: float, limit_per_min: int) -> dict:
+    """Full syncs with the simulator's rate limit on (429 + Retry-After beyond `limit_per_min` calls in any
+    60 s): one call at a time (`max_concurrency: 1`) and with the default concurrency; 429s and wall time
+    against the floor the limit implies (a sliding 60 s window: (ceil(calls / limit) - 1) x 60 s)."""
+    from pipelines.dlt.http import HttpPolicy
+
+    scale = {"issues": issues}
+    out = {"issues": issues, "latency_ms": latency_ms, "limit_per_min": limit_per_min, "runs": {}}
+    variants = {"serial": 1, "concurrent": HttpPolicy().max_concurrency}
+    for name, concurrency in variants.items():
+        # a fresh simulator per variant: the limit's window starts empty for both
+        with Simulator("jira", workdir, scale, latency_ms, SEED) as sim:
+            sim.knobs(rate_limit_per_min=limit_per_min)
+            bronze = workdir / f"jira-limited-{name}"
+            env = {
+                **sim.env,
+                "DPL_BRONZE_DIR": str(bronze),
+                "DPL_CONFIG_DIR": config_with(workdir, max_concurrency=concurrency),
+            }
+            result = run_cli(["sync", "jira", "--full"], env, workdir, f"jira-limited-{name}")
+            log = sim.requests()
+        failed = result["exit_code"] != 0
+        row = None if failed else require_success(result, bronze, "jira")
+        out["runs"][name] = {
+            "max_concurrency": concurrency,
+            "wall_s": round(result["wall_s"], 2),
+            "calls": len(log),
+            "answered_429": sum(1 for e in log if e["status"] == 429),
+            "rate_limit_waits_s": row["rate_limit_waits_s"] if row else None,
+            "failed": failed,
+        }
+        shutil.rmtree(bronze, ignore_errors=True)
+    calls = out["runs"]["concurrent"]["calls"] - out["runs"]["concurrent"]["answered_429"]
+    out["floor_s"] = (ceil(calls / limit_per_min) - 1) * 60.0
+    out["wall_over_floor"] = round(out["runs"]["concurrent"]["wall_s"] / out["floor_s"], 3) if out["floor_s"] else None
+    return out
+
+
 # -- Jira incremental sync -----------------------------------------------------------------------
 
 CHILD_ENDPOINTS = ("/comment", "/worklog", "/changelog", "/worklog/updated", "/worklog/list", "/changelog/bulkfetch")
@@ -134,6 +189,7 @@ def jira_incremental(workdir: Path, issues: int, warmup: int, steps: int, latenc
     with Simulator("jira", workdir, scale, 0, SEED) as sim:
         moves = [sim.advance(warmup)]
         prime = run_cli(["sync", "jira", "--full"], {**sim.env, **env_bronze}, workdir, "jira-incremental-full")
+        # the same full sync doubles as the memory figure at this size (peak RSS of a real Jira sync)
         require_success(prime, bronze, "jira")
         world = JiraWorld(SEED, scale)  # the simulator's world, to compute what a perfect client needs
         replayed = [world.advance(warmup)]
@@ -177,6 +233,7 @@ def summarise_incremental(rounds: list[dict], prime: dict, issues: int, steps: i
         "latency_ms": latency_ms,
         "rounds": len(rounds),
         "full_sync_s": round(prime["wall_s"], 1),
+        "full_sync_peak_rss_mb": round(prime["peak_rss_mb"]),
         "changed_issues": _median([r["changed_issues"] for r in rounds]),
         "calls": _median([r["calls"] for r in rounds]),
         "calls_by_group": groups,

@@ -9,8 +9,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from pipelines import cli_ops, ledger_views
+from agent import cli as agent_cli
+from pipelines import cli_dlt, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -22,7 +24,7 @@ from pipelines.logs import setup_logging
 from pipelines.ops import collect_ledgers, write_gate
 from pipelines.secrets import redact
 from pipelines.settings import Settings, load_settings
-from pipelines.shell import run_shell
+from pipelines.shell import DEFAULT_WIDTH, run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
 from pipelines.workbench import cli as workbench_cli
@@ -60,12 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="bronze files/rows/bytes per day, last run, cursor, freshness")
     stats.add_argument("--source")
     stats.add_argument("--stream")
-    sub.add_parser("shell", help="SQL prompt on the warehouse (read-only) with bronze_<source>_<stream> views")
+    shell = sub.add_parser("shell", help="read-only SQL prompt on the warehouse with bronze_<source>_<stream> views")
+    shell.add_argument("--sql", help="run these statements and exit (non-zero on the first error)")
+    shell.add_argument("--file", help="run the statements of this file and exit")
+    shell.add_argument("--max-width", type=int, default=DEFAULT_WIDTH, help="widest text cell shown")
+    shell.add_argument("--timeout", type=float, help="interrupt a statement after this many seconds")
     gate = sub.add_parser("schedule-gate", help="scheduled workflow: is this cron firing at 02:00 Europe/Berlin?")
     gate.add_argument("--cron", default="")
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
     ledgers.add_argument("--out", required=True)
     cli_ops.register(sub)
+    agent_cli.register(sub)
+    cli_dlt.register(sub)
     workbench_cli.register(sub)
     return parser
 
@@ -241,7 +249,13 @@ def cmd_stats(settings: Settings, args) -> int:
 
 
 def cmd_shell(settings: Settings, args) -> int:
-    return run_shell(settings)
+    sql = args.sql
+    if args.file:
+        try:
+            sql = (sql + ";\n" if sql else "") + Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DplError(ErrorClass.CONFIG, f"FILE={args.file}: {exc.strerror or exc}") from None
+    return run_shell(settings, sql=sql, max_width=max(args.max_width, 4), timeout_s=args.timeout)
 
 
 def cmd_schedule_gate(settings: Settings, args) -> int:
@@ -272,4 +286,6 @@ COMMANDS = {
     "ledgers-artifact": cmd_ledgers_artifact,
 }
 COMMANDS.update(cli_ops.COMMANDS)
+COMMANDS.update(agent_cli.COMMANDS)
+COMMANDS.update(cli_dlt.COMMANDS)
 COMMANDS.update(workbench_cli.COMMANDS)

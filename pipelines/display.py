@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 
-def table(rows: list[dict], columns: list[str], empty: str = "(none)") -> str:
-    """Align `columns` of `rows` into a text table; numbers right-aligned."""
+def table(rows: list[dict], columns: list[str], empty: str = "(none)", max_width: int = 70) -> str:
+    """Align `columns` of `rows` into a text table; numbers right-aligned, text cut at `max_width`."""
     if not rows:
         return empty
-    cells = [[_cell(row.get(col)) for col in columns] for row in rows]
+    cells = [[_cell(row.get(col), max_width) for col in columns] for row in rows]
     widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(columns)]
     numeric = [all(isinstance(row.get(col), int | float) or row.get(col) is None for row in rows) for col in columns]
     lines = ["  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip()]
@@ -20,7 +20,7 @@ def table(rows: list[dict], columns: list[str], empty: str = "(none)") -> str:
     return "\n".join(lines)
 
 
-def _cell(value) -> str:
+def _cell(value, max_width: int = 70) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -30,7 +30,7 @@ def _cell(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     text = str(value)
-    return text if len(text) <= 70 else text[:67] + "..."
+    return text if len(text) <= max_width else text[: max(max_width - 3, 1)] + "..."
 
 
 def human_bytes(n: float) -> str:

@@ -36,6 +36,12 @@ def parse_schedule(text: str) -> dt.timedelta | None:
     return dt.timedelta(hours=number) if match.group(2).startswith("h") else dt.timedelta(minutes=number)
 
 
+def stream_schedule(stream_settings, policy: ScheduleSettings) -> str:
+    """A stream's schedule: its own `schedule`, else the default of its mode (alerts.yaml `schedule:`)."""
+    default = policy.default_full if stream_settings.is_full else policy.default_incremental
+    return stream_settings.schedule or default
+
+
 def backoff_multiplier(failures: int, factor: float) -> float:
     """1 for 0–1 failures in a row, then factor^(failures−1): 1, 2, 4, 8 … (capped by the caller)."""
     return float(factor) ** max(0, failures - 1)

@@ -15,6 +15,7 @@ schemas of the stages it configures, and builds the typed settings. Everything e
 | identity.yaml | | `pipelines.silver.settings.IdentitySettings` |
 | delivery.yaml | | `pipelines.silver.settings.DeliverySettings` |
 | alerts.yaml | | `pipelines.alerts.settings.AlertsSettings` |
+| load.yaml | | `pipelines.dlt.load.LoadSettings` |
 | ai_policy.yaml | | `agent.policy.AiPolicy` |
 | workbench.yaml | | `pipelines.workbench.settings.WorkbenchSettings` |
 | corrections.yaml | | `pipelines.silver.corrections.CorrectionsSettings` |
@@ -34,6 +35,7 @@ from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
 from pipelines.config import build, deep_merge, read_yaml, validate
 from pipelines.dlt import resources
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
+from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
 from pipelines.errors import ConfigError
 from pipelines.secrets import load_dotenv_file, register_environment_secrets
 from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
@@ -73,6 +75,7 @@ class Settings:
     delivery: DeliverySettings = dataclasses.field(default_factory=DeliverySettings)
     alerts: AlertsSettings = dataclasses.field(default_factory=AlertsSettings)
     ai_policy: AiPolicy = dataclasses.field(default_factory=AiPolicy)
+    load: LoadSettings = dataclasses.field(default_factory=LoadSettings)
     workbench: WorkbenchSettings = dataclasses.field(default_factory=WorkbenchSettings)
     corrections: CorrectionsSettings = dataclasses.field(default_factory=CorrectionsSettings)
 
@@ -107,6 +110,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
         delivery=build_over_defaults(DeliverySettings, _document(config_dir / "delivery.yaml", DELIVERY_SCHEMA)),
         alerts=build(AlertsSettings, _document(config_dir / "alerts.yaml", ALERTS_SCHEMA)),
         ai_policy=build(AiPolicy, _document(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA)),
+        load=build(LoadSettings, _document(config_dir / "load.yaml", LOAD_SCHEMA)),
         workbench=build(WorkbenchSettings, _document(config_dir / "workbench.yaml", WORKBENCH_SCHEMA)),
         corrections=build(CorrectionsSettings, _document(config_dir / "corrections.yaml", CORRECTIONS_SCHEMA)),
     )

@@ -28,7 +28,10 @@ def to_utc_iso(value: str | dt.datetime | int | float | None) -> str | None:
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     else:
         moment = parse_iso(value)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    if moment.year >= 1000:  # isoformat is ~2x faster than strftime and spells the same text from year 1000
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _utc_fast_path(value: str) -> str | None:

@@ -17,7 +17,14 @@ import orjson
 
 from pipelines.bronze.ledger import bronze_sources, read_ledger
 from pipelines.drift import drift_label, latest_changes
-from pipelines.schedules import ScheduleSettings, backoff_multiplier, failure_streak, next_due_at, parse_schedule
+from pipelines.schedules import (
+    ScheduleSettings,
+    backoff_multiplier,
+    failure_streak,
+    next_due_at,
+    parse_schedule,
+    stream_schedule,
+)
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
 
 
@@ -128,8 +135,7 @@ def _source_units(settings, source: str, env, policy: ScheduleSettings) -> list[
     units = []
     for stream, stream_config in config.streams.items():
         mode = stream_config.mode
-        default = policy.default_full if stream_config.is_full else policy.default_incremental
-        schedule = stream_config.schedule or default
+        schedule = stream_schedule(stream_config, policy)
         enabled = config.enabled and stream_config.enabled
         unit = Unit(
             source=source,

@@ -2,9 +2,10 @@
 
 Starts the simulators in this process (threads on loopback ports), runs a full `sync-all`,
 advances the simulated worlds (updates, new records, deletions), runs an incremental `sync-all`,
-builds silver, prints the anomaly summary and the DORA table, reports what was written, and ends with the
-workbench: one JQL query and one saved query answered from the warehouse. Everything it started stops with
-it: no process is left running.
+builds silver, prints the anomaly summary and the DORA table, reports what was written, loads
+the demo bronze into a local duckdb destination with dlt (`make load DEST=duckdb`), and ends with the
+workbench: one JQL query and one saved query answered from the warehouse. Everything it started stops
+with it: no process is left running.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main() -> int:
         DLT_DATA_DIR=str(DEMO / "dlt"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONPATH=str(REPO),
+        DESTINATION__DUCKDB__CREDENTIALS=str(DEMO / "destination.duckdb"),
     )
     servers = {name: create(name, seed=7).start() for name in SIMULATORS if present(name)}
     try:
@@ -70,7 +72,14 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    report(servers, time.monotonic() - started)
+    report(servers)
+    print("\nExplore it:")
+    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
+    print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
+    print("  python -c 'from pipelines import lakehouse; print(lakehouse.table(\"jira_issues\"))'")
+    print("\n== the demo bronze, loaded with dlt into a local duckdb destination (.demo/destination.duckdb)")
+    cli("load", "--destination", "duckdb", env=env)
+    print(f"\ndemo finished in {time.monotonic() - started:.0f}s; last, the workbench")
     workbench(env)
     return 0
 
@@ -83,7 +92,7 @@ def workbench(env: dict) -> None:
     cli("query", "release_readiness", "--param", "project=DPL", env=env)
 
 
-def report(servers: dict, seconds: float) -> None:
+def report(servers: dict) -> None:
     bronze = DEMO / "bronze"
     rows = []
     for name in servers:
@@ -104,9 +113,6 @@ def report(servers: dict, seconds: float) -> None:
             )
     print("\n== what the demo wrote (.demo/bronze)")
     print(table(rows, ["source", "run", "status", "files", "records", "bytes", "api_calls", "seconds"]))
-    print(f"\ndemo finished in {seconds:.0f}s. Explore it:")
-    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
 
 
 if __name__ == "__main__":

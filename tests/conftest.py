@@ -9,7 +9,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it, before any test imports dlt
+
 import pytest
+
+pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -14,6 +14,7 @@ from pipelines.alerts.settings import ALERTS_SCHEMA, AlertsSettings
 from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
 from pipelines.config import schema_keys
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
+from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
 from pipelines.settings import as_data
 from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
@@ -38,6 +39,7 @@ SETTINGS = [
     (IdentitySettings, IDENTITY_SCHEMA),
     (AlertsSettings, ALERTS_SCHEMA),
     (AiPolicy, AI_POLICY_SCHEMA),
+    (LoadSettings, LOAD_SCHEMA),
     (WorkbenchSettings, WORKBENCH_SCHEMA),
     (CorrectionsSettings, CORRECTIONS_SCHEMA),
 ]
@@ -122,6 +124,7 @@ def test_each_settings_dataclass_and_its_schema_name_the_same_keys(settings, sch
         ("time.yaml", None, TimeSettings),
         ("ai_policy.yaml", None, AiPolicy),
         ("delivery.yaml", None, DeliverySettings),
+        ("load.yaml", None, LoadSettings),
         ("workbench.yaml", None, WorkbenchSettings),
         ("corrections.yaml", None, CorrectionsSettings),
         ("sources.yaml", "http", HttpPolicy),

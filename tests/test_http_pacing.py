@@ -1,12 +1,13 @@
 """`Pacer`: calls spaced out once `X-RateLimit-*` says the limit is near; the reset-time parsing."""
 
+import itertools
 import threading
 import time
 
 import pytest
 
 from pipelines.dlt.http.headers import seconds_until
-from pipelines.dlt.http.pacing import Pacer
+from pipelines.dlt.http.pacing import CallGate, Pacer
 
 
 def headers(limit, remaining, reset=None):
@@ -46,16 +47,65 @@ def test_a_gap_is_capped_and_an_epoch_reset_is_understood():
     assert 0.0 < pacer.wait() <= 0.05
 
 
-def test_concurrent_callers_share_one_pacer():
+def test_concurrent_callers_are_spaced_one_gap_apart_not_released_together():
     pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
-    pacer.note(headers(100, 1, reset=0.05))
+    pacer.note(headers(100, 1, reset=0.05))  # one call left in 0.05 s: one call per 0.05 s
     waits: list[float] = []
     threads = [threading.Thread(target=lambda: waits.append(pacer.wait())) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert len(waits) == 4 and all(0.0 <= wait <= 0.05 for wait in waits)
+    slots = sorted(waits)
+    assert len(slots) == 4 and all(0.0 < wait <= 0.25 for wait in slots)
+    assert all(b - a >= 0.03 for a, b in itertools.pairwise(slots))  # each one gap after the last
+
+
+def test_pacing_stops_once_the_answers_say_the_limit_is_far():
+    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
+    pacer.note(headers(100, 1, reset=0.05))
+    pacer.wait()
+    pacer.note(headers(100, 90, reset=60))  # a new window: plenty left
+    time.sleep(0.06)
+    assert pacer.wait() == 0.0 and pacer.wait() == 0.0
+
+
+def test_a_hold_stops_every_caller_of_the_gate():
+    gate = CallGate(max_concurrency=4, slow_down_below=0.1, max_wait_s=300)
+    gate.pacer.hold(0.2)  # a 429's Retry-After, seen by one worker
+    waits: list[float] = []
+
+    def call():
+        with gate.call() as waited:
+            waits.append(waited)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(waits) == 3 and all(0.1 < wait <= 0.2 for wait in waits)
+
+
+def test_the_gate_bounds_the_calls_in_flight():
+    gate = CallGate(max_concurrency=2, slow_down_below=0.1, max_wait_s=300)
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def call():
+        with gate.call():
+            with lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+            time.sleep(0.02)
+            with lock:
+                in_flight[0] -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert most[0] == 2
 
 
 def test_seconds_until_reads_deltas_epochs_and_dates():

@@ -1,5 +1,7 @@
 """`JsonResponse`: the body parsed once on arrival and cached, without patching `response.json`."""
 
+from decimal import Decimal
+
 import pytest
 import requests
 
@@ -85,3 +87,24 @@ def test_a_body_that_is_not_json_is_bad_payload(body, message, transient):
         parsed(body)
     assert err.value.error_class == ErrorClass.BAD_PAYLOAD
     assert err.value.message == message and err.value.transient is transient
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"n": 1e400}', Decimal("1e400")),  # orjson refuses it, the stdlib makes it inf
+        (b'{"n": -2.5E+999}', Decimal("-2.5e999")),
+        (b'{"n": 1e-400}', Decimal("1e-400")),  # orjson and the stdlib silently make it 0.0
+        (b'{"n": 1.5e100}', 1.5e100),  # a 3-digit exponent that a double holds stays a float
+        (b'{"n": 0e-500}', 0.0),
+    ],
+)
+def test_numbers_beyond_double_range_keep_their_value(body, expected):
+    value = parsed(body).json()["n"]
+    assert value == expected and type(value) is type(expected)
+
+
+def test_a_byte_order_mark_is_stripped_and_counted():
+    stats = HttpStats()
+    assert parsed(b'\xef\xbb\xbf{"values": [1]}', stats=stats).json() == {"values": [1]}
+    assert stats.utf8_errors == 1

@@ -1,17 +1,17 @@
 """The bronze envelope: one JSON line per record, payload byte-for-byte JSON-equal to the API's.
 
 Lines are assembled from a per-page prefix and the orjson-serialised payload, so a record is
-serialised exactly once. Payloads orjson cannot write (lone surrogates, integers beyond 64 bits)
-take a slower path: surrogates are replaced with U+FFFD and counted; big integers are kept
-exactly by the standard library encoder.
+serialised exactly once. Payloads orjson cannot write (lone surrogates, integers beyond 64 bits,
+numbers beyond double range, which the HTTP layer keeps as Decimals) take a slower path:
+surrogates are replaced with U+FFFD and counted; big numbers are written exactly by simplejson.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
+import simplejson
 
 ENVELOPE_KEYS = ("__source", "__stream", "__ingested_at_utc", "__run_id", "__id", "__cursor", "__parent", "payload")
 REPLACEMENT = "\ufffd"
@@ -75,8 +75,9 @@ def dumps_repaired(value: Any) -> tuple[bytes, int]:
     try:
         return orjson.dumps(repaired), count
     except (TypeError, orjson.JSONEncodeError):
-        # Integers beyond 64 bits: the stdlib encoder writes them exactly.
-        return json.dumps(repaired, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"), count
+        # Integers beyond 64 bits and Decimals (numbers beyond double range): written exactly.
+        text = simplejson.dumps(repaired, ensure_ascii=False, separators=(",", ":"), allow_nan=False, use_decimal=True)
+        return text.encode("utf-8"), count
 
 
 def repair_surrogates(value: Any) -> tuple[Any, int]:

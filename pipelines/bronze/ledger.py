@@ -13,6 +13,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -150,6 +151,11 @@ def manifest_files(bronze_dir: Path, sources: Iterable[str] = SOURCE_NAMES) -> l
         for source in sources
         for row in read_ledger(bronze_dir, source, "manifest")
     ]
+
+
+def open_file(bronze_dir: Path, path: str) -> BinaryIO:
+    """A published bronze file (`path` relative to the bronze root, as the manifest lists it), opened for bytes."""
+    return open(Path(bronze_dir) / path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 def bronze_sources(bronze_dir: Path) -> list[str]:

@@ -28,6 +28,7 @@ from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec
 from pipelines.drift import PathCollector
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
+from pipelines.schedules import ScheduleSettings, parse_schedule, stream_schedule
 from pipelines.secrets import redact
 from pipelines.settings import Settings
 from pipelines.sources import SOURCE_NAMES, SourceSettings
@@ -127,6 +128,8 @@ def run_source(
             started_at=started,
             http=result.stats,
             http_policy=settings.http,
+            schedules=_schedules(source_settings, settings.alerts.schedule),
+            schedule_grace=dt.timedelta(minutes=float(settings.alerts.schedule.grace_minutes)),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
@@ -149,6 +152,11 @@ def run_source(
         _finish(writer, result, bronze_dir, ctx)
         _commit_drift(drift, bronze_dir, result)
     return result
+
+
+def _schedules(source_settings: SourceSettings, policy: ScheduleSettings) -> dict[str, dt.timedelta | None]:
+    """Each stream's unit schedule as an interval (None = manual)."""
+    return {name: parse_schedule(stream_schedule(stream, policy)) for name, stream in source_settings.streams.items()}
 
 
 def _commit_drift(drift: PathCollector, bronze_dir: Path, result: RunResult) -> None:
@@ -263,6 +271,9 @@ def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: Path, ctx: Sync
         writer.discard()
         result.error = result.error or exc
     result.gaps = list(ctx.gaps) if ctx else []
+    for stream in ctx.not_refreshed if ctx else ():  # not attempted: its unit's last run stays the last refresh
+        if result.counts.get(stream) == {"fetched": 0, "written": 0, "skipped": 0}:
+            del result.counts[stream]
     result.ended_at = result.ended_at or utc_now()
     result.status = "failed" if result.error else ("partial" if result.gaps else "success")
     append_run(bronze_dir, result.source, result.audit_row())

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.dlt.http import ApiClient, HttpPolicy, HttpStats, make_client
+from pipelines.dlt.http import ApiClient, CallGate, HttpPolicy, HttpStats, make_client, make_gate
 from pipelines.sources import SourceSettings, StreamSettings
 from pipelines.timeutil import TimeSettings, parse_iso, to_utc_iso, utc_now
 
@@ -85,10 +85,27 @@ class SyncContext:
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
     http: HttpStats = dataclasses.field(default_factory=HttpStats)  # the run's counters, shared by every client
     http_policy: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)  # sources.yaml `http:`
+    # Each stream's unit schedule (None = manual) and the grace of `sync-due`: when catalogs are due.
+    schedules: dict[str, dt.timedelta | None] = dataclasses.field(default_factory=dict)
+    schedule_grace: dt.timedelta = dt.timedelta(0)
+    not_refreshed: set[str] = dataclasses.field(default_factory=set)  # catalogs this run left as they were
+    _gate: CallGate | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @property
+    def gate(self) -> CallGate:
+        """The run's one gate: every client of this source shares its concurrency bound, pacing and holds."""
+        if self._gate is None:
+            self._gate = make_gate(self.http_policy)
+        return self._gate
+
+    @property
+    def max_concurrency(self) -> int:
+        """Calls this source may have in flight at once (sources.yaml `http.max_concurrency`)."""
+        return self.gate.max_concurrency
 
     def client(self, base_url: str, auth: Any = None, **kwargs: Any) -> ApiClient:
-        """A REST client for this run: counted in `self.http`, retrying per `self.http_policy`."""
-        return make_client(base_url, auth, self.http, self.http_policy, self.source, **kwargs)
+        """A REST client for this run: counted in `self.http`, retrying per `self.http_policy`, through `self.gate`."""
+        return make_client(base_url, auth, self.http, self.http_policy, self.source, gate=self.gate, **kwargs)
 
     def stream_settings(self, stream: str) -> StreamSettings:
         return self.settings.stream(stream)
@@ -123,6 +140,31 @@ class SyncContext:
         if value is None:
             return None
         return parse_iso(value) - dt.timedelta(minutes=float(self.time.safety_window_minutes))
+
+    def refresh_due(self, stream: str) -> bool:
+        """Is a catalog (a stream re-read whole) due for a refresh in this run?
+
+        Always in full and backfill runs and when the run names the stream (`--streams`, as
+        `sync-due` does for due units); otherwise when it was never refreshed, or its last complete
+        refresh (its `*` cursor: the start of that run) is at least its schedule ago, within the
+        grace of `sync-due`. A `manual` catalog is refreshed only when asked for by name.
+        """
+        if self.mode != INCREMENTAL or (self.streams is not None and stream in self.streams):
+            return True
+        last = self.cursor(stream)
+        if last is None:
+            return True
+        interval = self.schedules.get(stream)
+        if interval is None:
+            return False
+        try:
+            return self.started_at - parse_iso(last) >= interval - self.schedule_grace
+        except ValueError:
+            return True
+
+    def refreshed_checkpoint(self, stream: str, scope: str = "*") -> Page:
+        """The empty page that records a complete refresh of a catalog: its cursor becomes this run's start."""
+        return Page(stream, [], scope, checkpoint=to_utc_iso(self.started_at))
 
     def record_gap(self, stream: str, scope: str, error_class: str, message: str) -> None:
         self.gaps.append(Gap(stream, scope, str(error_class), message))

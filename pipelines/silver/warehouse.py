@@ -31,6 +31,27 @@ def connect(warehouse: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBP
         con.close()
 
 
+def available(settings) -> bool:
+    """Whether the warehouse exists yet (`make silver` creates it)."""
+    return Path(settings.warehouse).exists()
+
+
+def attach(con: duckdb.DuckDBPyConnection, settings, alias: str, read_only: bool = True) -> None:
+    """ATTACH the warehouse to `con` as `alias`: the one place that knows how a warehouse is opened.
+
+    Sessions (the shell, agent/ tools, notebooks) only ever see the alias, never the location.
+    """
+    warehouse = Path(settings.warehouse)
+    if read_only and not warehouse.exists():
+        raise DplError(ErrorClass.STORAGE, f"warehouse {warehouse} does not exist yet: run `make silver` first")
+    mode = " (read_only)" if read_only else ""
+    location = "'" + str(warehouse).replace("'", "''") + "'"
+    try:
+        con.execute(f'attach {location} as "{alias}"{mode}')
+    except duckdb.IOException as exc:
+        raise lock_error(warehouse, exc) from None
+
+
 def lock_error(warehouse: Path, exc: Exception) -> DplError:
     """One line for "Could not set lock on file"; other IO errors become STORAGE errors."""
     text = str(exc)

@@ -1,79 +1,40 @@
-"""The agent query tool enforces ai_policy.yaml before and after running a query."""
+"""`python -m agent.query`: the agent tools from a shell, one JSON document per call."""
 
-import dataclasses
+import io
+import json
 
-import duckdb
 import pytest
 
-from agent.policy import AiPolicy
-from agent.query import PolicyError, describe, run_query
-
-POLICY = AiPolicy(
-    enabled=True,
-    allowed_schemas=("main",),
-    allowed_tables=("jira_.*",),
-    denied_columns=(".*email.*",),
-    redact_patterns=(r"[\w.]+@[\w.]+",),
-    max_rows=2,
-    allow_bronze=False,
-)
+from agent.query import main
 
 
-@pytest.fixture
-def con():
-    con = duckdb.connect()
-    con.execute("create table jira_issues(issue_key varchar, summary varchar, reporter_email varchar)")
-    con.execute(
-        "insert into jira_issues values ('A-1', 'mail ada@example.com', 'ada@example.com'),"
-        "('A-2', 'two', 'b@x.org'), ('A-3', 'three', 'c@x.org')"
-    )
-    con.execute("create table secrets_table(x int)")
-    con.execute("create view bronze_jira_issues as select 1 as x")
-    return con
+def run(capsys, *args) -> tuple[int, dict]:
+    code = main(list(args))
+    return code, json.loads(capsys.readouterr().out)
 
 
-def test_rows_are_limited_columns_denied_values_masked(con):
-    result = run_query(con, "select * from jira_issues order by issue_key", POLICY)
-    assert result["columns"] == ["issue_key", "summary"]
-    assert result["rows"] == [["A-1", "mail ***"], ["A-2", "two"]]
-    assert result["truncated"] is True
+def test_tables_describe_and_sql(lab, capsys):
+    code, tables = run(capsys, "tables")
+    assert code == 0 and "agent_probe" in {t["name"] for t in tables["tables"]}
+    code, described = run(capsys, "describe", "agent_probe")
+    assert code == 0 and [c["name"] for c in described["columns"]] == ["id", "note", "contact_email"]
+    code, answer = run(capsys, "sql", "select id from agent_probe order by id")
+    assert code == 0 and answer["rows"] == [[1], [2]] and answer["truncated"] is False
 
 
-@pytest.mark.parametrize(
-    ("sql", "message"),
-    [
-        ("delete from jira_issues", "only a single SELECT"),
-        ("select 1; select 2", "only a single SELECT"),
-        ("select * from secrets_table", "table secrets_table is not allowed"),
-        ("select * from main.secrets_table", "table main.secrets_table is not allowed"),
-        ("with jira_x as (select * from secrets_table) select * from jira_x", "table secrets_table is not allowed"),
-        ("select * from jira_issues where 1 in (select x from secrets_table)", "secrets_table is not allowed"),
-        ("select * from read_csv('/etc/passwd')", "table functions"),
-        ("select * from jira_issues, read_json('bronze/**/*.zst')", "table functions"),
-        ("select * from bronze_jira_issues", "not allowed"),
-        ("selec nonsense", "cannot parse"),
-    ],
-)
-def test_refusals(con, sql, message):
-    with pytest.raises(PolicyError) as err:
-        run_query(con, sql, POLICY)
-    assert message in err.value.message
+def test_refusals_and_failures_exit_non_zero_with_one_line(lab, capsys):
+    code, answer = run(capsys, "sql", "delete from agent_probe")
+    assert code == 2 and answer == {"error": "refused", "message": answer["message"]}
+    code, answer = run(capsys, "sql", "selec nonsense")
+    assert code == 1 and answer["error"] == "error" and "syntax error" in answer["message"]
 
 
-def test_ctes_are_not_mistaken_for_tables(con):
-    sql = "with recent as (select * from jira_issues) select issue_key from recent order by 1 limit 1"
-    assert run_query(con, sql, POLICY)["rows"] == [["A-1"]]
+def test_sql_from_stdin(lab, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("select 7 as n"))
+    assert run(capsys, "sql", "-")[1]["rows"] == [[7]]
 
 
-def test_bronze_views_need_allow_bronze(con):
-    policy = dataclasses.replace(POLICY, allowed_tables=(".*",), allow_bronze=True)
-    assert run_query(con, "select * from bronze_jira_issues", policy)["rows"] == [[1]]
-
-
-def test_disabled_policy_refuses_everything(con):
-    with pytest.raises(PolicyError):
-        run_query(con, "select 1", dataclasses.replace(POLICY, enabled=False))
-
-
-def test_describe_lists_only_allowed_tables_and_columns(con):
-    assert describe(con, POLICY) == {"main.jira_issues": ["issue_key", "summary"]}
+@pytest.mark.parametrize("args", [[], ["nope"], ["sql"], ["sql", "a", "b"]])
+def test_usage(args, capsys):
+    assert main(args) == 2
+    assert "python -m agent.query" in capsys.readouterr().err

@@ -54,3 +54,14 @@ def test_writer_round_trip_keeps_every_record(tmp_path):
     assert [line["payload"] for line in lines] == records
     assert row["rows"] == 50 and row["utf8_errors"] == 0
     assert lines[0]["__id"] == "0"
+
+
+def test_numbers_beyond_double_range_are_written_exactly():
+    """The HTTP layer keeps 1e400 / 1e-400 as Decimals: bronze writes their value, never null or 0."""
+    from decimal import Decimal
+
+    record = {"id": "1", "huge": Decimal("1E+400"), "tiny": Decimal("-2.5E-400"), "big": 2**70, "f": 1.5}
+    data, repairs = encode_lines(line_prefix("jira", "issues", "t", "R"), [record], ["1"], [None], None)
+    payload = json.loads(data, parse_float=Decimal)["payload"]
+    assert payload == {"id": "1", "huge": Decimal("1E+400"), "tiny": Decimal("-2.5E-400"), "big": 2**70, "f": 1.5}
+    assert repairs == 0

@@ -102,7 +102,8 @@ CASES = [
     Case("lone-low-surrogate", b'{"values":[{"full_name":"demo-ws/t","name":"\\udc00"}]}', "ok", check=expect_repairs),
     Case("nul-bytes", page(repo("n", description="a\x00b\x00")), "ok",
          check=expect_field("n", "description", "a\x00b\x00")),
-    Case("bom-prefixed-body", b"\xef\xbb\xbf" + page(repo("bom")), "error:BAD_PAYLOAD"),
+    Case("bom-prefixed-body", b"\xef\xbb\xbf" + page(repo("bom")), "ok",
+         check=lambda lines, rows: payload_of("bom")(lines, rows) and expect_repairs(lines, rows)),
     Case("unescaped-control-char", b'{"values":[{"full_name":"demo-ws/c","x":"a\x01b"}]}', "error:BAD_PAYLOAD"),
     Case("odd-keys", page(repo("k", **{"": 1, "__id": "spoof", "payload": [], "a.b": 2, "ключ": "✓", "🔑": None})),
          "ok", check=expect_field("k", "__id", "spoof")),
@@ -113,6 +114,8 @@ CASES = [
     Case("deeply-nested-100k", nested(100_000), "error:BAD_PAYLOAD"),
     Case("big-integer", b'{"values":[{"full_name":"demo-ws/i","slug":"i","n":123456789012345678901234567890}]}', "ok",
          check=expect_field("i", "n", 123456789012345678901234567890)),
+    Case("numbers-beyond-double", b'{"values":[{"full_name":"demo-ws/h","slug":"h","x":1e400,"y":-2e-400}]}', "ok",
+         check=expect_field("h", "x", float("inf"))),  # read back by the stdlib: the text is 1E+400, not null
     Case("duplicate-keys", b'{"values":[{"full_name":"demo-ws/d","k":1,"k":2}]}', "ok",
          check=expect_field("d", "k", 2)),
     Case("many-records", page(*(repo(f"r{i}") for i in range(20_000))), "ok"),

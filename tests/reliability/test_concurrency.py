@@ -190,7 +190,7 @@ def test_the_warehouse_has_one_writer_and_refusals_are_one_line(lab, canary_env,
         env={**env, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    shell.stdin.write("select 42 as answer\n")
+    shell.stdin.write("select 42 as answer;\n")
     shell.stdin.flush()
     assert "42" in shell.stdout.readline() + shell.stdout.readline() + shell.stdout.readline()
     assert main(["silver"]) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dlt.sources.helpers.rest_client import RESTClient
 
 from pipelines.dlt.http.guards import checked_pages
+from pipelines.dlt.http.pacing import CallGate
 from pipelines.dlt.http.policy import HttpPolicy
 from pipelines.dlt.http.prefetch import prefetched
 from pipelines.dlt.http.session import ApiSession
@@ -51,9 +52,10 @@ def make_client(
     headers: dict | None = None,
     paginator=None,
     data_selector=None,
+    gate: CallGate | None = None,
 ) -> ApiClient:
-    """A REST client for one source; all clients of a run share `stats`."""
-    session = ApiSession(stats, policy, source)
+    """A REST client for one source; all clients of a run share `stats` and `gate`."""
+    session = ApiSession(stats, policy, source, gate)
     return ApiClient(
         base_url=base_url.rstrip("/"),
         headers={"Accept": "application/json", **(headers or {})},

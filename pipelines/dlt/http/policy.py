@@ -1,4 +1,4 @@
-"""The `http:` section of config/sources.yaml: timeouts, retries and pacing, with their defaults.
+"""The `http:` section of config/sources.yaml: timeouts, retries, pacing and concurrency, with their defaults.
 
 The dataclass's field defaults are the defaults; `HTTP_SCHEMA` validates the section and names
 exactly the dataclass's fields.
@@ -23,7 +23,7 @@ HTTP_SCHEMA = {
             "slow_down_below",
         )
     }
-    | {"max_attempts": {"type": "integer", "minimum": 1}},
+    | {"max_attempts": {"type": "integer", "minimum": 1}, "max_concurrency": {"type": "integer", "minimum": 1}},
 }
 
 
@@ -39,6 +39,7 @@ class HttpPolicy:
     backoff_max_s: float = 60.0
     max_retry_after_s: float = 300.0  # cap on a server's Retry-After (and on pacing waits)
     slow_down_below: float = 0.1  # pace calls when X-RateLimit-Remaining < this share of the limit
+    max_concurrency: int = 4  # calls in flight at once per source (1 = one call at a time)
 
     @classmethod
     def from_settings(cls, settings: dict | None) -> HttpPolicy:

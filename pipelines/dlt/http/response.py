@@ -7,7 +7,6 @@ somewhere downstream.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -15,12 +14,9 @@ import requests
 
 from pipelines.dlt.http.stats import HttpStats
 from pipelines.errors import DplError, ErrorClass
+from pipelines.jsonnumbers import loads_text, needs_exact_parse
 
-# 19+ digits in a row somewhere: maybe an integer orjson would turn into a float. Rare, so a cheap
-# C-speed scan (digits → "0", the rest → " ") gates the exact, slower stdlib parse; a long digit
-# run inside a string only costs that slower parse.
-_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-_LONG_RUN = b"0" * 19
+BOM = b"\xef\xbb\xbf"  # some proxies and Jenkins set-ups start a UTF-8 body with it: stripped, counted
 
 
 class JsonResponse(requests.Response):
@@ -54,28 +50,28 @@ class JsonResponse(requests.Response):
 def parse_json(content: bytes, what: str, stats: HttpStats) -> Any:
     """The JSON value of a body (orjson; stdlib for integers beyond 64 bits, which orjson turns into floats).
 
-    Invalid UTF-8 is replaced and counted in `stats.utf8_errors`; a body that is not JSON is a
-    (transient) BAD_PAYLOAD error, one nested too deeply a permanent one. `what` names the answer.
+    Invalid UTF-8 is replaced and counted in `stats.utf8_errors`, as is a leading byte order mark
+    (removed); a number beyond double range (`1e400`) is kept exactly as a Decimal instead of becoming
+    infinity. A body that is not JSON is a (transient) BAD_PAYLOAD error, one nested too deeply a
+    permanent one. `what` names the answer.
     """
-    try:
-        if _LONG_RUN in content.translate(_DIGITS):
-            raise orjson.JSONDecodeError("integer beyond 64 bits", "", 0)
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        pass
+    if content.startswith(BOM):
+        content = content[len(BOM) :]
+        stats.add(utf8_errors=1)
+    if not needs_exact_parse(content):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         text = content.decode("utf-8", "replace")
         stats.add(utf8_errors=text.count("\ufffd") - content.count("\ufffd".encode()))
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return loads_text(text)
     except RecursionError:
         raise DplError(ErrorClass.BAD_PAYLOAD, f"{what} is JSON nested too deeply", transient=False) from None
     except ValueError:
         kind = "an HTML page" if "<html" in text[:500].lower() else "not valid JSON"
         raise DplError(ErrorClass.BAD_PAYLOAD, f"{what} was {kind}") from None
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")

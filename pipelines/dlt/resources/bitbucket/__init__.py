@@ -28,6 +28,7 @@ import orjson
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
 
 from pipelines.config import source_schema
+from pipelines.dlt.adapter import records_of
 from pipelines.dlt.resources.bitbucket.commits import get_commits
 from pipelines.dlt.resources.bitbucket.pulls import get_pull_requests
 from pipelines.dlt.resources.bitbucket.workspace import Workspace
@@ -229,3 +230,12 @@ def source(ctx: SyncContext):
         return [get_repositories(), get_branches(), get_commit_pages(), get_pull_request_pages()]
 
     return bitbucket()
+
+
+def records(env=None, **options):
+    """Bitbucket as a plain dlt source of envelope records, for `dlt.pipeline(...).run(records())`.
+
+    `env` (default os.environ) holds the secrets; options: `streams`, `full`, `settings` (see
+    pipelines/dlt/adapter.py).
+    """
+    return records_of("bitbucket", env, **options)

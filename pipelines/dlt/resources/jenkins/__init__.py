@@ -14,6 +14,7 @@ import dlt
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
 from pipelines.config import source_schema
+from pipelines.dlt.adapter import records_of
 from pipelines.dlt.resources.jenkins.builds import get_builds
 from pipelines.dlt.resources.jenkins.jobs import JobTree
 from pipelines.dlt.streams import Page, StreamSpec, SyncContext, id_from
@@ -143,3 +144,12 @@ def source(ctx: SyncContext):
         return [get_jobs(), get_build_pages(), get_queue()]
 
     return jenkins()
+
+
+def records(env=None, **options):
+    """Jenkins as a plain dlt source of envelope records, for `dlt.pipeline(...).run(records())`.
+
+    `env` (default os.environ) holds the secrets; options: `streams`, `full`, `settings` (see
+    pipelines/dlt/adapter.py).
+    """
+    return records_of("jenkins", env, **options)

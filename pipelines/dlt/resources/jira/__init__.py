@@ -9,6 +9,9 @@ How calls are kept to a minimum (simulators/jira/cost.py computes the floor; a f
 a few percent of it, where one call per issue and child would be ~3 calls per issue):
 - catalogs are single calls or the largest pages allowed (/project/search 100, Agile API 50); versions
   use the unpaged /project/{id}/versions; kanban boards are never asked for sprints;
+- catalogs (projects, versions, fields, issue_types, statuses, priorities, boards, sprints) are re-read
+  only when due (catalog.py): an incremental run between two refreshes reads the projects' keys from
+  the cursors the last refresh left, and makes no catalog call at all;
 - issues: one search/jql per project, 100 issues a page with `fields=*all&expand=changelog`, bounded by
   `updated >= <epoch ms>`: the earliest window of the wanted streams of the pass (each keeps its own
   per-project cursor, minus the safety window), so running some of them never skips the others;
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import dlt
 
+from pipelines.dlt.adapter import records_of
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.catalog import get_boards, get_catalog, get_projects, get_sprints, get_versions
 from pipelines.dlt.resources.jira.issues import get_issues
@@ -48,7 +52,7 @@ CONFIG_SCHEMA = conf.CONFIG_SCHEMA
 BASE_URL_VAR = BASE_URL_VARS["jira"]
 SECRET_VARS = ("JIRA_EMAIL", "JIRA_API_TOKEN")
 
-__all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "source"]
+__all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "records", "source"]
 
 
 def read_env(env) -> dict[str, str]:
@@ -78,17 +82,18 @@ def source(ctx: SyncContext):
 
 @dlt.source(name="jira", max_table_nesting=0)
 def jira(ctx: SyncContext):
-    """Resources of the streams this run wants (users come after everything that references accounts)."""
+    """Resources of the streams this run wants: the issue pass first, then the catalogs (which it may
+    have seen change), users after everything that references accounts."""
     run = JiraRun(ctx)
     plan = [
+        ("issues", conf.ISSUE_STREAMS, lambda: get_issues(run)),
+        ("issue_census", ("issue_census",), lambda: get_census(run)),
+        ("worklog_deletions", ("worklog_deletions",), lambda: get_worklog_deletions(run)),
         ("projects", ("projects",), lambda: get_projects(run)),
         ("versions", ("versions",), lambda: get_versions(run)),
         *[(name, (name,), lambda name=name: get_catalog(run, name)) for name in conf.SIMPLE_CATALOGS],
         ("boards", ("boards",), lambda: get_boards(run)),
         ("sprints", ("sprints",), lambda: get_sprints(run)),
-        ("issues", conf.ISSUE_STREAMS, lambda: get_issues(run)),
-        ("issue_census", ("issue_census",), lambda: get_census(run)),
-        ("worklog_deletions", ("worklog_deletions",), lambda: get_worklog_deletions(run)),
         ("users", ("users",), lambda: get_users(run)),
     ]
     return [dlt.resource(make(), name=name) for name, streams, make in plan if any(ctx.wants(s) for s in streams)]
@@ -99,3 +104,12 @@ def check(ctx: SyncContext) -> str:
     me = make_jira_client(ctx).get_json(conf.MYSELF)
     email = f" <{me['emailAddress']}>" if me.get("emailAddress") else ""
     return f"jira: OK as {me.get('displayName', me.get('accountId'))}{email} ({ctx.secrets[BASE_URL_VAR]})"
+
+
+def records(env=None, **options):
+    """Jira as a plain dlt source of envelope records, for `dlt.pipeline(...).run(records())`.
+
+    `env` (default os.environ) holds the secrets; options: `streams`, `full`, `settings` (see
+    pipelines/dlt/adapter.py).
+    """
+    return records_of("jira", env, **options)

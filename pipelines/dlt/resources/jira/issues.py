@@ -33,6 +33,7 @@ from pipelines.timeutil import parse_iso, to_epoch_ms, to_utc_iso
 
 EPOCH = "1970-01-01T00:00:00.000000Z"
 EPOCH_TIME = parse_iso(EPOCH)
+AUTHORED = {"comments", "worklogs", "issue_changelogs"}  # child records whose authors the users stream reads
 NEEDED_FIELDS = {"comments": "comment", "worklogs": "worklog", "issue_links": "issuelinks", "attachments": "attachment"}
 
 
@@ -118,8 +119,11 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
             ):
                 yield from issue_page(run, list(page), key, windows, children, checkpoints, wanted)
         except DplError as exc:
-            run.forbid(key, sorted(wanted), exc)
-    yield from children.flush()
+            if not run.stale_project(key, exc):
+                run.forbid(key, sorted(wanted), exc)
+    for page in children.flush():
+        run.note_authors(page.records)
+        yield page
     yield from checkpoints.final_pages(run.forbidden)
 
 
@@ -133,7 +137,8 @@ def issue_page(
     wanted: set[str],
 ) -> Iterator[Page]:
     """Child pages of one search page (one per stream), then the issues page; checkpoints are noted only
-    once the whole page was read (a 403 half-way leaves them where the previous page put them)."""
+    once the whole page was read, truncated comment blocks included (a 403 half-way leaves them where
+    the previous page put them)."""
     pages, covered = [], []
     for issue in issues:
         if not isinstance(issue, dict) or issue.get("id") is None:
@@ -150,11 +155,14 @@ def issue_page(
         more, waiting = children.embedded(issue, key, parent, streams, windows)
         pages += more
         covered.append((updated, streams, waiting))
+    pages = children.complete(pages)
     for updated, streams, waiting in covered:
         for stream in streams:
             if updated is not None:
                 checkpoints.see(stream, key, updated, stream in waiting)
     for page in merge_pages(pages):
+        if page.stream in AUTHORED:
+            run.note_authors(page.records)
         page.checkpoint = checkpoints.value(page.stream, key)
         yield page
     records = [issue for issue, (_, streams, _) in zip(issues, covered, strict=True) if "issues" in streams]

@@ -11,6 +11,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, Offset
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.streams import Page, SyncContext
 from pipelines.errors import DplError, ErrorClass
+from pipelines.timeutil import to_utc_iso
 
 
 class JiraOffsetPaginator(OffsetPaginator):
@@ -90,6 +91,8 @@ class JiraRun:
         self._project_pages: list[list[dict]] | None = None
         self._board_pages: list[list[dict]] | None = None
         self._scoped: list[dict] | None = None
+        self._from_cursors = False  # the scope came from the last refresh's cursors, not a listing
+        self.evidence: set[str] = set()  # catalogs the issues read show changed since their last refresh
 
     # -- projects and boards (fetched once, shared) ------------------------------------------
 
@@ -109,19 +112,50 @@ class JiraRun:
             ]
         return self._project_pages
 
+    def listed_projects(self) -> list[dict]:
+        """Every accessible project, as /project/search lists it (read once a run)."""
+        return [p for page in self.project_pages() for p in page]
+
+    def known_projects(self) -> list[dict] | None:
+        """The projects (keys only) the last refresh of `projects` listed, from the cursors it left; None
+        when this run refreshes `projects` anyway or cannot tell."""
+        ctx, refreshed = self.ctx, self.ctx.cursor("projects")
+        if refreshed is None or not ctx.wants("projects") or ctx.refresh_due("projects") or "projects" in self.evidence:
+            return None
+        keys = sorted(scope for (stream, scope), value in ctx.cursors.items() if stream == "projects" and scope != "*"
+                      and value == refreshed)  # fmt: skip
+        return [{"key": key} for key in keys] or None
+
     def scoped_projects(self) -> list[dict]:
-        """The projects whose issues and versions this run reads (config `projects` / `exclude_projects`)."""
+        """The projects whose issues this run reads (config `projects` / `exclude_projects`): from the last
+        refresh's cursors between refreshes (no call), else as /project/search lists them."""
         if self._scoped is None:
-            self._scoped = self._scope()
+            known = self.known_projects()
+            if known is not None and set(self.ctx.settings.option("projects")) <= {p["key"] for p in known}:
+                self._from_cursors = True
+            else:
+                known = self.listed_projects()
+            self._scoped = self.scope(known, record_gaps=True)
         return self._scoped
 
-    def _scope(self) -> list[dict]:
+    def stale_project(self, key: str, exc: DplError) -> bool:
+        """A project known from the last refresh that the search now rejects (400/404): gone since? Then the
+        projects catalog changed (it is refreshed in this run) and the project is skipped."""
+        if not self._from_cursors or exc.status not in (400, 404):
+            return False
+        self.evidence.add("projects")
+        if any(p["key"] == key for p in self.listed_projects()):
+            return False
+        self.ctx.log.info("jira: project %s is no longer listed by /project/search: skipped", key)
+        return True
+
+    def scope(self, listed: list[dict], record_gaps: bool = False) -> list[dict]:
+        """The listed projects this run reads (config `projects` / `exclude_projects`)."""
         wanted, excluded = self.ctx.settings.option("projects"), set(self.ctx.settings.option("exclude_projects"))
-        listed = [p for page in self.project_pages() for p in page]
         if wanted:
             known = {p["key"] for p in listed}
             for key in wanted:
-                if key not in known:
+                if key not in known and record_gaps:
                     self.ctx.record_gap(
                         "issues",
                         key,
@@ -130,6 +164,37 @@ class JiraRun:
                     )
             listed = [p for p in listed if p["key"] in wanted]
         return [p for p in listed if p["key"] not in excluded]
+
+    # -- catalogs: refreshed when due, or when the issues show they changed ------------------
+
+    def refreshes(self, stream: str) -> bool:
+        """Does this run re-read the catalog `stream`? (Otherwise it is noted as not refreshed.)"""
+        if not self.ctx.wants(stream):
+            return False
+        if self.ctx.refresh_due(stream) or stream in self.evidence:
+            return True
+        self.ctx.not_refreshed.add(stream)
+        return False
+
+    def note_sprint(self, sprint: dict) -> None:
+        """Evidence that `sprints` changed: a sprint an issue holds started or closed after its last refresh."""
+        moment = sprint.get({"active": "startDate", "closed": "completeDate"}.get(sprint.get("state"), ""))
+        if moment and self._after_refresh("sprints", moment):
+            self.evidence.add("sprints")
+
+    def note_versions(self, fields: dict) -> None:
+        """Evidence that `versions` changed: an issue's version was released after its last refresh (a day)."""
+        for version in (fields.get("fixVersions") or []) + (fields.get("versions") or []):
+            day = version.get("releaseDate") if isinstance(version, dict) and version.get("released") else None
+            if isinstance(day, str) and day > (self.ctx.cursor("versions") or "")[:10]:
+                self.evidence.add("versions")
+
+    def _after_refresh(self, stream: str, moment: str) -> bool:
+        refreshed = self.ctx.cursor(stream)
+        try:
+            return refreshed is not None and (to_utc_iso(moment) or "") > refreshed
+        except ValueError:
+            return False
 
     def board_pages(self) -> list[list[dict]]:
         """Every board, as the Agile API's pages returned them."""
@@ -163,13 +228,18 @@ class JiraRun:
     # -- referenced users --------------------------------------------------------------------
 
     def note_issue(self, issue: dict) -> None:
-        """Remember the accounts an issue references: people fields, user pickers, attachment authors."""
+        """Remember the accounts an issue references (people fields, user pickers, attachment authors) and
+        what its sprints and versions say about those catalogs."""
         fields = issue.get("fields") or {}
         for name, value in fields.items():
             if name in ("assignee", "reporter", "creator") or name.startswith("customfield_"):
                 for item in value if isinstance(value, list) else (value,):
-                    if isinstance(item, dict) and item.get("accountId"):
-                        self.accounts[item["accountId"]] = None
+                    if isinstance(item, dict):
+                        if item.get("accountId"):
+                            self.accounts[item["accountId"]] = None
+                        elif "boardId" in item and "state" in item:
+                            self.note_sprint(item)
+        self.note_versions(fields)
         self.note_authors(fields.get("attachment") or [])
 
     def note_authors(self, records: Iterable[dict]) -> None:
