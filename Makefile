@@ -23,7 +23,7 @@ given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record jql queries query
+	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record docs jql queries query
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -122,6 +122,9 @@ load: bootstrap ## mirror bronze into a dlt destination, only files not loaded y
 record: bootstrap ## record a sanitized HTTP cassette of a full sync for a bug report (SOURCE=jira PROJECT=KEY OUT=)
 	@test -n "$(SOURCE)" || { echo "usage: make record SOURCE=jira [PROJECT=KEY] [OUT=cassettes/mine.yaml]"; exit 2; }
 	$(CLI) record $(SOURCE) $(if $(PROJECT),--project $(PROJECT)) $(if $(OUT),--out $(OUT))
+
+docs: bootstrap ## write docs/tables.md (tables, columns, meanings) and refresh the README's copy of make help
+	$(CLI) docs
 
 bench: bootstrap ## benchmarks: writes bench/results/latest.json and latest.md
 	$(PY) bench/run.py

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_dlt, cli_ops, ledger_views
+from pipelines import cli_dlt, cli_docs, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ops.register(sub)
     agent_cli.register(sub)
     cli_dlt.register(sub)
+    cli_docs.register(sub)
     workbench_cli.register(sub)
     return parser
 
@@ -288,4 +289,5 @@ COMMANDS = {
 COMMANDS.update(cli_ops.COMMANDS)
 COMMANDS.update(agent_cli.COMMANDS)
 COMMANDS.update(cli_dlt.COMMANDS)
+COMMANDS.update(cli_docs.COMMANDS)
 COMMANDS.update(workbench_cli.COMMANDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from pipelines.bronze.ledger import bronze_sources, read_ledger
+from pipelines.cursor_values import describe_cursor
 from pipelines.display import table
 
 
@@ -17,9 +18,14 @@ def _show(settings, args, name: str, columns: list[str], shape=None) -> int:
         rows = [shape(r) for r in rows] if shape else rows
         shown = rows[-args.limit :] if args.limit else rows
         more = f", last {len(shown)}" if len(shown) < len(rows) else ""
-        print(f"== {source}: {name}.parquet ({len(rows)} rows{more})")
+        print(f"== {source}: {name}.parquet ({len(rows)} row{'' if len(rows) == 1 else 's'}{more})")
         print(table(shown, columns))
     return 0
+
+
+def cursor_row(row: dict) -> dict:
+    """A cursors.parquet row with its value as a person reads it (`#3 (built ...)`, `12 branch heads ...`)."""
+    return {**row, "cursor_value": describe_cursor(row["cursor_field"], row["cursor_value"])}
 
 
 def show_cursors(settings, args) -> int:
@@ -29,6 +35,7 @@ def show_cursors(settings, args) -> int:
         args,
         "cursors",
         ["stream", "scope", "cursor_field", "cursor_value", "run_id", "updated_at"],
+        cursor_row,
     )
 
 

@@ -23,10 +23,17 @@ PROMPT, CONTINUE = "dpl> ", "...> "
 MAX_ROWS = 200
 DEFAULT_WIDTH = 70
 TABLES_SQL = (
-    "select table_catalog as catalog, table_schema as schema, table_name as name, table_type as kind "
-    "from information_schema.tables order by all"
+    "select table_catalog as catalog, table_schema as schema, table_name as name, table_type as kind, "
+    "TABLE_COMMENT as description from information_schema.tables order by all"
 )
-HELP = ".tables  list relations · .maxwidth N  widest text cell · .quit  leave · statements end with ;"
+DESCRIBE_SQL = (
+    "select column_name as column, data_type as type, COLUMN_COMMENT as description "
+    "from information_schema.columns where table_name = '{name}' order by table_catalog, ordinal_position"
+)
+HELP = (
+    ".tables  list relations · .describe T  columns and meanings · .maxwidth N  widest text cell · "
+    ".quit  leave · statements end with ;"
+)
 
 
 class Shell:
@@ -55,6 +62,8 @@ class Shell:
             return None
         if name == ".tables":
             return self.run(TABLES_SQL)
+        if name == ".describe" and argument.strip():
+            return self.run(DESCRIBE_SQL.format(name=argument.strip().strip(";").replace("'", "''")))
         if name == ".maxwidth" and argument.strip().isdigit() and int(argument) > 0:
             self.max_width = int(argument)
             return True

@@ -65,7 +65,7 @@ def test_sql_option_file_option_and_width(lab, tmp_path, capsys):
     query = tmp_path / "q.sql"
     query.write_text("select repeat('x', 100) as wide;\n")
     assert main(["shell", "--file", str(query), "--max-width", "12"]) == 0
-    assert capsys.readouterr().out.splitlines()[2] == "xxxxxxxxx..."
+    assert capsys.readouterr().out.splitlines()[2] == "xxxxxxxxxxx…"
     assert main(["shell", "--sql", "select 1 as a; select 2 as b"]) == 0
     assert capsys.readouterr().out.split() == ["a", "-", "1", "b", "-", "2"]
     assert main(["shell", "--sql", "select nonsense from"]) == 1
@@ -74,7 +74,7 @@ def test_sql_option_file_option_and_width(lab, tmp_path, capsys):
 
 def test_dot_commands(lab):
     code, out, err = shell(".tables\n.maxwidth 8\nselect repeat('y', 50) as w;\n.nope\n")
-    assert code == 1 and "yyyyy..." in out and " jira_issues " in out and " bronze_jira_issues " in out
+    assert code == 1 and "yyyyyyy…" in out and " jira_issues " in out and " bronze_jira_issues " in out
     assert err.startswith("error: unknown command '.nope'")
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 PALETTE = ["#2f6db5", "#e07b39", "#3a9a5b", "#b8457a", "#7a5cc4", "#c9a227", "#3aa6b9", "#8a6d52", "#d1495b", "#5c6b73"]
 STATUS_COLORS = {"success": "#3a9a5b", "partial": "#c9a227", "failed": "#d1495b", "running": "#5c6b73"}
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 42
 
@@ -81,10 +83,17 @@ def stacked_bars(
         if i % every == 0:
             body.append(
                 f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" class="tick" '
-                f'text-anchor="middle">{escape(label[5:] if len(label) == 10 else label)}</text>'
+                f'text-anchor="middle">{escape(_short(label))}</text>'
             )
     legend = [(name, colors[name]) for name in series]
     return _svg(title, body, legend)
+
+
+def _short(label: str) -> str:
+    """An axis label: a date without its year (`11-21`), anything else cut to 14 characters."""
+    if DATE.fullmatch(label):
+        return label[5:]
+    return label if len(label) <= 14 else label[:13] + "…"
 
 
 def run_bars(title: str, runs: list[dict], value_key: str, fmt=number, overlay: str | None = None) -> str:

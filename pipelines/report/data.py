@@ -10,13 +10,14 @@ from pathlib import Path
 import duckdb
 
 from pipelines.bronze.ledger import bronze_sources, read_ledger
+from pipelines.cursor_values import cursor_time, describe_cursor
 from pipelines.drift import read_drift
 from pipelines.errors import DplError
 from pipelines.report.dora import Dora, read_dora
+from pipelines.report.progress import Progress, read_progress
 from pipelines.secrets import redact
 from pipelines.silver.warehouse import connect
 from pipelines.sources import SOURCE_NAMES
-from pipelines.timeutil import parse_iso
 from pipelines.units import Unit, list_units
 
 MAX_RUNS = 60
@@ -50,6 +51,7 @@ class ReportData:
     anomalies: list[dict]  # anomaly_type, severity, findings
     anomalies_note: str  # why there are none to show ('' when read fine)
     dora: Dora | None = None  # the last weeks of DORA metrics (gold `dora_weekly`)
+    progress: Progress | None = None  # release and epic progress (gold `release_progress`, `epic_progress`)
 
 
 def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) -> ReportData:
@@ -63,7 +65,8 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
     sources = [_source(root, name, days, now, tz) for name in names]
     anomalies, note = read_anomalies(Path(settings.warehouse))
     dora = read_dora(Path(settings.warehouse), settings.delivery.dora_weeks)
-    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora)
+    progress = read_progress(Path(settings.warehouse))
+    return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora, progress)
 
 
 def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceData:
@@ -111,20 +114,17 @@ def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceDat
 
 
 def _freshness(row: dict, now: dt.datetime) -> dict:
-    """A cursor row with its age: of the cursor value when it is a time, and of its last update."""
+    """A cursor row with its age: of the time its value stands for (if any), and of its last update."""
     value = row["cursor_value"]
-    cursor_age = None
-    if value and not value.lstrip("-").isdigit():
-        try:
-            cursor_age = (now - parse_iso(value)).total_seconds() / 3600
-        except ValueError:
-            cursor_age = None
+    moment = cursor_time(row["cursor_field"], value)
+    cursor_age = (now - moment).total_seconds() / 3600 if moment else None
     updated = row["updated_at"]
     return {
         "stream": row["stream"],
         "scope": row["scope"],
         "cursor_field": row["cursor_field"],
         "cursor_value": value,
+        "cursor_text": describe_cursor(row["cursor_field"], value),
         "cursor_age_h": cursor_age,
         "updated_at": updated,
         "updated_age_h": (now - updated).total_seconds() / 3600 if updated else None,

@@ -12,6 +12,10 @@ from pipelines.display import human_bytes
 from pipelines.report.charts import color_of, hbars, run_bars, stacked_bars
 from pipelines.report.data import ReportData, SourceData
 from pipelines.report.dora import section as dora_section
+from pipelines.report.html import code as _code
+from pipelines.report.html import pill as _pill
+from pipelines.report.html import table as _table
+from pipelines.report.progress import section as progress_section
 from pipelines.secrets import redact
 
 TEMPLATE = Path(__file__).with_name("template.html")
@@ -24,14 +28,18 @@ def render(data: ReportData) -> str:
     tz = zoneinfo.ZoneInfo(data.timezone)
     when = lambda value: _time(value, tz)  # noqa: E731
     nav = "".join(f'<a href="#src-{escape(s.name)}">{escape(s.name)}</a>' for s in data.sources)
+    nav = '<a href="#progress">releases &amp; epics</a>' + nav
     nav += '<a href="#units">units</a><a href="#dora">DORA</a><a href="#anomalies">anomalies</a>'
-    parts = [_summary(data, when), _units(data, when)]
+    parts = [_summary(data, when)]
+    if data.progress is not None:
+        parts.append(progress_section(data.progress, data.generated_at.astimezone(tz).date()))
+    parts.append(_units(data, when))
     parts += [_source(source, when) for source in data.sources]
     if data.dora is not None:
         parts.append(dora_section(data.dora))
     parts.append(_anomalies(data))
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        title="Data Platform Light — sync report",
+        title="Data Platform Light — delivery and sync report",
         nav=nav,
         generated=escape(when(data.generated_at)),
         timezone=escape(data.timezone),
@@ -44,40 +52,6 @@ def _time(value, tz) -> str:
     if not isinstance(value, dt.datetime):
         return ""
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _pill(text: str, kind: str | None = None) -> str:
-    return f'<span class="pill {escape(kind or text)}">{escape(text)}</span>'
-
-
-def _table(
-    columns: list[str],
-    rows: list[list],
-    numeric: set[int] = frozenset(),
-    empty: str = "none",
-    wrap: set[int] = frozenset(),
-) -> str:
-    """A sortable table; cells are pre-rendered HTML strings or (html, sort_key) pairs; `wrap` columns may wrap."""
-    if not rows:
-        return f'<p class="note">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            html, sort = cell if isinstance(cell, tuple) else (cell, None)
-            kind = "num" if i in numeric else ("wrap" if i in wrap else "")
-            attrs = (f' class="{kind}"' if kind else "") + (f' data-sort="{escape(str(sort))}"' if sort else "")
-            cells.append(f"<td{attrs}>{html}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    table = f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-    return f'<div class="scroll">{table}</div>'
-
-
-def _code(text: str, limit: int = 48) -> str:
-    """Monospace text, cut at `limit` characters (the whole value in the tooltip)."""
-    shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return f'<code title="{escape(text)}">{escape(shown)}</code>'
 
 
 def _age(hours: float | None) -> tuple[str, str]:
@@ -228,7 +202,7 @@ def _source(source: SourceData, when) -> str:
                     escape(c["stream"]),
                     escape(c["scope"]),
                     escape(c["cursor_field"] or ""),
-                    _code(c["cursor_value"] or ""),
+                    _code(c["cursor_text"], title=c["cursor_value"] or ""),
                     _age(c["cursor_age_h"]),
                     escape(when(c["updated_at"])),
                     _age(c["updated_age_h"]),

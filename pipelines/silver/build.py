@@ -20,6 +20,7 @@ from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, rea
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import corrections, delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
+from pipelines.silver.comments import apply_comments
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
 from pipelines.silver.warehouse import connect, drop_relations, relations
 
@@ -59,8 +60,12 @@ def build_silver(settings, full: bool = False) -> dict:
             delivery.write_config_tables(con, settings.delivery, settings.identity)
             for name in drop_relations(con, RETIRED_MODELS):
                 log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
+            changed = changed_kind(con, models)
+            for name in drop_relations(con, changed):
+                log.info("silver: dropped %s (%s now)", name, changed[name])
             summary = {m.name: result for m in models if (result := run.model(m)) is not None}
             corrections.log_applications(con)  # after the models: the corrections' outcomes are views
+            apply_comments(con, models, jira.custom_descriptions(mapping))
             record(con, batch, reason is not None, wanted | run.signatures)
             con.execute("commit")
         except BaseException:
@@ -77,6 +82,17 @@ def desired_state(models: list[Model], mapping: dict) -> dict[str, str]:
     wanted["jira_custom_fields"] = jira.mapping_state(mapping)
     wanted["payload_shapes"] = file_digest(SHAPES_FILE)
     return wanted
+
+
+def changed_kind(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, str]:
+    """{name: "a view" | "a table"} of models stored as a table that are views now, or the other way round."""
+    existing = relations(con)
+    wanted = {m.name: "VIEW" if m.materialized == "view" else "BASE TABLE" for m in models if m.materialized != "batch"}
+    return {
+        name: "a view" if kind == "VIEW" else "a table"
+        for name, kind in wanted.items()
+        if existing.get(name, kind) != kind
+    }
 
 
 def check_present(bronze_dir: Path, batch: list[BronzeFile]) -> None:

@@ -46,7 +46,7 @@ CHANGELOG = {
     "epic_link": ("epic link",),
     "team": ("team",),
 }
-CUSTOM = {"epic_link": "epic_link", "team": "team"}  # correctable field -> logical custom field of jira.silver
+CUSTOM = {"epic_link": "epic_link", "team": "team"}  # correctable field -> its jira.silver.custom_fields entry
 LOG_DDL = """
 create table if not exists corrections_log (
     logged_at timestamptz, correction_id varchar, issue_key varchar, field varchar, jira_value varchar,
@@ -181,7 +181,7 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, settings: CorrectionsSet
     if rows:
         con.executemany("insert into _silver_corrections values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     names = [(field, name) for field, names in CHANGELOG.items() for name in names]
-    names += [(field, i.lower()) for field, logical in CUSTOM.items() for i in mapping.get(logical, [])]
+    names += [(field, i.lower()) for field, column in CUSTOM.items() if column in mapping for i in mapping[column].ids]
     con.execute("create or replace table _silver_correction_fields (field varchar, changelog_field varchar)")
     con.executemany("insert into _silver_correction_fields values (?, ?)", sorted(set(names)))
 

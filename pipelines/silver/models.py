@@ -47,7 +47,8 @@ RETIRED_MODELS = {
     "stg_delivery__git_remotes": "int_delivery__git_remotes",
     "stg_delivery__issue_key_mentions": "int_delivery__issue_key_mentions",
     "stg_delivery__project_keys": "int_delivery__project_keys",
-    "stg_delivery__pull_requests": "int_delivery__pull_requests",
+    "stg_delivery__pull_requests": "bitbucket_pull_requests",
+    "int_delivery__pull_requests": "bitbucket_pull_requests",
 }
 IDENTIFIER = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
 
+from pipelines import display
 from pipelines.bronze.ledger import LEDGERS, ledger_path, manifest_files
+from pipelines.cursor_values import describe_cursor
+from pipelines.display import human_bytes
 from pipelines.drift import format_summary
 from pipelines.silver.bronze import quote, read_json_sql
 from pipelines.silver.warehouse import connect, relations
@@ -122,32 +124,16 @@ def shell_init_sql(settings) -> str:
 
 
 def table(con: duckdb.DuckDBPyConnection, sql: str, humanize: tuple[str, ...] = ()) -> list[str]:
-    """A query's result as aligned text lines (header, rule, rows); `(none)` when empty."""
+    """A query's result as aligned text lines (header, rule, rows); `(none)` when empty.
+
+    Columns named in `humanize` are byte sizes; a `cursor_value` is shown as a person reads it.
+    """
     result = con.execute(sql)
     names = [d[0] for d in result.description]
-    rows = [
-        [show(value, name in humanize) for name, value in zip(names, row, strict=True)] for row in result.fetchall()
-    ]
-    if not rows:
-        return ["  (none)"]
-    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(names)]
-    lines = ["  " + "  ".join(name.ljust(w) for name, w in zip(names, widths, strict=True))]
-    lines.append("  " + "  ".join("-" * w for w in widths))
-    lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    return lines
-
-
-def show(value: object, as_bytes: bool = False) -> str:
-    """One cell: sizes in KB/MB/GB, timestamps in UTC to the second, NULL as '-'."""
-    if value is None:
-        return "-"
-    if as_bytes and isinstance(value, int | float):
-        size = float(value)
-        for unit in ("B", "KB", "MB", "GB"):
-            if size < 1024 or unit == "GB":
-                return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-            size /= 1024
-    if isinstance(value, dt.datetime):
-        moment = value.astimezone(dt.UTC) if value.tzinfo else value
-        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
-    return str(value)
+    rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    for row in rows:
+        for name in humanize:
+            row[name] = human_bytes(row[name]) if row[name] is not None else None
+        if "cursor_value" in row:
+            row["cursor_value"] = describe_cursor(row.get("cursor_field"), row["cursor_value"])
+    return display.table(rows, names, indent="  ").splitlines()

@@ -7,17 +7,22 @@ section. `pipelines/settings.py` validates the YAML against the schema and build
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 
+import duckdb
+
 from pipelines.errors import ConfigError
+from pipelines.silver.dictionary import load_dictionary
 
 _NAMES = {"type": "array", "items": {"type": "string"}}
 _NON_EMPTY_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 # -- jira.silver ----------------------------------------------------------------------------------
 
-CUSTOM_FIELDS = ("story_points", "sprint", "epic_link", "team")
+BUILTIN_FIELDS = ("story_points", "sprint", "epic_link", "team")  # parsed by stg_jira__issue_records itself
+COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 CATEGORIES = ("epic", "story", "bug", "task", "subtask")
 MAX_GROUP = 9
 
@@ -48,30 +53,64 @@ class JiraSilverSettings:
     custom_fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=_custom_fields)
     release_label_patterns: tuple[str, ...] = ("^release-(?<version>.+)$",)
     issue_types: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=_issue_types)
-    # custom fields kept per issue for JQL (`"Severity" = S1`, `cf[10040]`) besides story points and team
-    searchable_custom_fields: tuple[str, ...] = ("Severity",)
 
     def __post_init__(self) -> None:
         for pattern in self.release_label_patterns:
             label_pattern(pattern)
+        extra = [name for name in self.custom_fields if name not in BUILTIN_FIELDS]
+        taken = issue_columns() if extra else frozenset()
+        for name in extra:
+            check_column_name(name, taken)
+
+
+def check_column_name(name: str, taken: frozenset[str]) -> None:
+    """A `jira.silver.custom_fields` key must be a plain SQL name that `jira_issues` does not have yet."""
+    where = f"jira.silver.custom_fields: {name!r}"
+    if not COLUMN_NAME.fullmatch(name):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "my_field"
+        raise ConfigError(
+            f"{where} is not a valid column name (lowercase letters, digits and _, starting with a letter, "
+            f"at most 63 characters; e.g. {suggestion!r})"
+        )
+    if name in sql_keywords():
+        raise ConfigError(f"{where} is an SQL keyword; choose another column name (e.g. '{name}_field')")
+    if name in taken:
+        raise ConfigError(f"{where} is already a column of jira_issues; choose another name (e.g. '{name}_custom')")
+
+
+@functools.cache
+def sql_keywords() -> frozenset[str]:
+    """DuckDB's reserved words (a column named `order` would need quotes in every query)."""
+    with duckdb.connect() as con:
+        rows = con.execute("select keyword_name from duckdb_keywords() where keyword_category = 'reserved'")
+        return frozenset(row[0] for row in rows.fetchall())
+
+
+def issue_columns() -> frozenset[str]:
+    """Names a custom field may not take: the columns of `jira_issues` and of the models it is built from.
+
+    Read from the data dictionary (sql/silver/schema.yml: those models' entries and the shared
+    columns), which tests/silver/test_dictionary.py keeps complete for `jira_issues`.
+    """
+    dictionary = load_dictionary()
+    names = set(dictionary.shared.get("silver", {}))
+    for model in ("jira_issues", "stg_jira__issues", "stg_jira__issue_records"):
+        names.update(dictionary.columns_of(model))
+    return frozenset(names)
 
 
 JIRA_SILVER_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "custom_fields": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": dict.fromkeys(CUSTOM_FIELDS, _NAMES),
-        },
+        # column name -> field names or ids; names are checked by check_column_name()
+        "custom_fields": {"type": "object", "additionalProperties": _NAMES},
         "release_label_patterns": _NAMES,  # checked by label_pattern(): `(?<name>...)` is not Python syntax
         "issue_types": {
             "type": "object",
             "additionalProperties": False,
             "properties": dict.fromkeys(CATEGORIES, _NAMES),
         },
-        "searchable_custom_fields": _NON_EMPTY_NAMES,
     },
 }
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 
 import duckdb
 
-from pipelines.workbench.jql import Compiled, JqlError, compile_jql
+from pipelines.workbench.jql import Compiled, JqlError, catalog_from_warehouse, compile_jql
 from pipelines.workbench.jql.fields import Lookup
 from pipelines.workbench.queries import QueryError, render
 
@@ -65,37 +64,12 @@ class Result:
 
 
 def check(con: duckdb.DuckDBPyConnection, lookups: tuple[Lookup, ...]) -> None:
-    """Raise a JqlError for the first value or custom field the warehouse does not know."""
-    kept = kept_custom_fields(con)
+    """Raise a JqlError for the first value the warehouse does not know."""
     for kind, value, field_name in dict.fromkeys((x.kind, x.value, x.field) for x in lookups):
-        if kind == "custom_field":
-            check_custom_field(con, value, kept)
-        elif kind in CHECKS:
+        if kind in CHECKS:
             field, sql = CHECKS[kind]
             if not con.execute(f"select ({sql})", {"v": value}).fetchone()[0]:
                 raise JqlError(f"JQL: the value {value!r} does not exist for the field {(field_name or field)!r}")
-
-
-def kept_custom_fields(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Field ids silver keeps in `custom_fields` (story points, team, searchable_custom_fields)."""
-    row = con.execute("select value from _silver_state where key = 'jira_custom_fields'").fetchone()
-    mapping = json.loads(row[0]) if row else {}
-    return {i for key in ("story_points", "team", "searchable") for i in mapping.get(key, [])}
-
-
-def check_custom_field(con: duckdb.DuckDBPyConnection, name: str, kept: set[str]) -> None:
-    if name.lower().startswith("cf["):
-        ids = [f"customfield_{name[3:-1]}"]
-    else:
-        rows = con.execute("select field_id from jira_fields where lower(field_name) = lower($n)", {"n": name})
-        ids = [r[0] for r in rows.fetchall()]
-        if not ids:
-            raise JqlError(f"JQL: the field {name!r} does not exist (not a JQL field, nor a custom field's name)")
-    if not set(ids) & kept:
-        raise JqlError(
-            f"JQL: the custom field {name!r} ({', '.join(ids)}) is not kept in the warehouse: add it to "
-            "jira.silver.searchable_custom_fields in config/sources.yaml and run `make silver`"
-        )
 
 
 def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int) -> Result:
@@ -120,7 +94,8 @@ def run_jql(
     limit: int | None = None,
 ) -> Result:
     """Check and run a JQL query; the matching issues' output columns."""
-    compiled: Compiled = compile_jql(text, settings, fields=fields, now=now)
+    catalog = catalog_from_warehouse(con, settings)
+    compiled: Compiled = compile_jql(text, settings, fields=fields, now=now, catalog=catalog)
     check(con, compiled.lookups)
     return execute(con, compiled.sql, compiled.params, limit or settings.workbench.max_rows)
 

@@ -9,7 +9,7 @@ with mentions as (
 
 pull_requests as (
 
-    select * from int_delivery__pull_requests
+    select * from bitbucket_pull_requests
 
 ),
 

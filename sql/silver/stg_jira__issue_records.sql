@@ -2,7 +2,9 @@
 -- config: materialized=batch
 with source as (
 
-    select * from bronze_jira_issues
+    -- jira_custom_fields(): the custom fields of jira.silver.custom_fields (pipelines/silver/jira.py)
+    select *, jira_custom_fields(payload.fields) as custom_fields
+    from bronze_jira_issues
 
 ),
 
@@ -33,9 +35,9 @@ final as (
         payload.fields.parent.fields.issuetype.name as parent_issue_type,
         -- the Epic Link field holds a key; some sites return an object with a key
         case
-            when starts_with(jira_cf_epic_link(payload.fields)::varchar, '{')
-                then jira_cf_epic_link(payload.fields) ->> 'key'
-            else trim(jira_cf_epic_link(payload.fields)::varchar, '"')
+            when starts_with(custom_fields.epic_link::varchar, '{')
+                then custom_fields.epic_link ->> 'key'
+            else trim(custom_fields.epic_link::varchar, '"')
         end as epic_link_issue_key,
         coalesce(payload.fields.labels, []) as labels,
         coalesce(list_transform(payload.fields.components, c -> c.name), []) as components,
@@ -53,20 +55,20 @@ final as (
         ) as affected_versions,
         -- Cloud returns sprint objects; Server returns strings like "...Sprint@1f[id=5,rapidViewId=2,...]"
         coalesce(
-            case left(jira_cf_sprint(payload.fields)::varchar, 2)
-                when '[{' then (jira_cf_sprint(payload.fields) ->> '$[*].id')::bigint[]
+            case left(custom_fields.sprint::varchar, 2)
+                when '[{' then (custom_fields.sprint ->> '$[*].id')::bigint[]
                 when '["' then list_transform(
-                    regexp_extract_all(jira_cf_sprint(payload.fields)::varchar, '[\[,]id=(\d+)', 1), s -> s::bigint
+                    regexp_extract_all(custom_fields.sprint::varchar, '[\[,]id=(\d+)', 1), s -> s::bigint
                 )
             end,
             []
         ) as sprint_ids,
         -- a JSON number, or a number in a string on some sites
-        try_cast(trim(jira_cf_story_points(payload.fields)::varchar, '"') as double) as story_points,
+        try_cast(trim(custom_fields.story_points::varchar, '"') as double) as story_points,
         -- the Team field is an object (Cloud's Atlassian teams) or a plain string on some sites
-        case json_type(jira_cf_team(payload.fields))
-            when 'OBJECT' then coalesce(jira_cf_team(payload.fields) ->> 'name', jira_cf_team(payload.fields) ->> 'title')
-            when 'VARCHAR' then jira_cf_team(payload.fields) ->> '$'
+        case json_type(custom_fields.team)
+            when 'OBJECT' then coalesce(custom_fields.team ->> 'name', custom_fields.team ->> 'title')
+            when 'VARCHAR' then custom_fields.team ->> '$'
         end as team_name,
         -- text of a description / environment: the string (API v2) or the text nodes of the ADF document (v3)
         case json_type(payload.fields.description)
@@ -81,7 +83,6 @@ final as (
                 regexp_extract_all(payload.fields.environment::varchar, '"text":"((?:[^"\\]|\\.)*)"', 1), ' '
             )
         end as environment_text,
-        jira_cf_searchable(payload.fields) as custom_fields,
         payload.fields.timeoriginalestimate as original_estimate_seconds,
         payload.fields.timeestimate as remaining_estimate_seconds,
         payload.fields.timespent as time_spent_seconds,
@@ -96,6 +97,8 @@ final as (
         payload.fields.worklog.worklogs as worklogs,
         payload.changelog.total as changelog_total,
         payload.changelog.histories as histories,
+        -- every other custom field configured, one typed column each
+        custom_fields.* exclude (story_points, sprint, epic_link, team),
         __run_id as _run_id,
         __ingested_at_utc as _ingested_at
     from source

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pipelines.drift import PathCollector
 from pipelines.report import build_report
 from pipelines.report.data import collect, read_anomalies
 from pipelines.settings import load_settings
+from tests.ops.browser import chromium_flags, rendered_dom
 from tests.ops.ledgers import T0, add_cursor, add_manifest, add_run, result
 
 HOUR = dt.timedelta(hours=1)
@@ -111,38 +111,20 @@ def test_absent_or_locked_warehouse_is_a_note_not_a_failure(settings, tmp_path):
         holder.wait()
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if path := shutil.which(name):
-            return path
-    pytest.skip("no Chromium on this machine (Debian: apt-get install -y chromium)")
-
-
 def test_page_renders_in_headless_chromium_without_console_errors(settings, tmp_path):
-    browser = chromium()
     page = build_report(settings, tmp_path / "report.html", days=14)
-    flags = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-extensions",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    assert 'data-rendered="yes"' in dom.stdout  # the page script ran to its end, no error collected
-    charts = int(re.search(r'data-charts="(\d+)"', dom.stdout).group(1))
+    dom = rendered_dom(page, tmp_path)
+    charts = int(re.search(r'data-charts="(\d+)"', dom).group(1))
     assert charts >= 6
-    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == []  # no script error, no blocked (external) load
     shot = tmp_path / "report.png"
     done = subprocess.run(
-        [*flags, "--hide-scrollbars", "--window-size=1280,2200", f"--screenshot={shot}", page.as_uri()],
+        [
+            *chromium_flags(tmp_path),
+            "--hide-scrollbars",
+            "--window-size=1280,2200",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
         capture_output=True,
         timeout=90,
     )

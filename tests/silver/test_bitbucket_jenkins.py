@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+import duckdb
 import orjson
 
 from pipelines.silver import build_silver
+from pipelines.silver.warehouse import relations
 from tests.conftest import shared_path
 from tests.silver import jira_records as jr
 from tests.silver.bronze_files import Bronze
@@ -150,3 +153,68 @@ def test_real_bitbucket_and_jenkins_payloads_fit_the_shapes(tmp_path):
         (10, "SUCCESS"),
         (15, None),
     ]
+
+
+def state_change(number: int, state: str, date: str) -> dict:
+    """A pull request activity entry that moved it into `state` (as /pullrequests/{id}/activity lists it)."""
+    return {
+        "update": {"state": state, "date": date, "author": {"uuid": "{u2}"}, "title": "x", "source": {}},
+        "pull_request": {"id": number, "title": "x"},
+    }
+
+
+def test_pull_requests_say_when_they_were_merged_or_closed(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    parent = {"repository": REPO}
+    prs = [
+        pull_request(1, "MERGED", "2026-11-05T10:00:00+00:00"),  # merged per its activity
+        pull_request(2, "MERGED", "2026-11-05T10:00:00+00:00"),  # no activity read: its merge commit's date
+        pull_request(3, "DECLINED", "2026-11-06T10:00:00+00:00"),  # declined twice (reopened): the last one
+        pull_request(4, "SUPERSEDED", "2026-11-07T10:00:00+00:00"),  # nothing else known: its last update
+        pull_request(5, "OPEN", "2026-11-07T10:00:00+00:00"),
+    ]
+    prs[1]["merge_commit"] = {"hash": "e" * 12}  # Bitbucket shortens it
+    bronze.write("bitbucket", "pull_requests", prs, parents=parent, ids=[f"{REPO}#{pr['id']}" for pr in prs])
+    activities = [
+        (1, state_change(1, "MERGED", "2026-11-03T08:00:00.123456+00:00")),
+        (3, state_change(3, "DECLINED", "2026-11-02T08:00:00+00:00")),
+        (3, state_change(3, "DECLINED", "2026-11-04T08:00:00+00:00")),
+        (5, {"comment": {"id": 9, "content": {"raw": "hi"}}, "pull_request": {"id": 5}}),
+    ]
+    bronze.write(
+        "bitbucket",
+        "pr_activities",
+        [entry for _, entry in activities],
+        parents=[{"repository": REPO, "pull_request_id": number} for number, _ in activities],
+        ids=[f"{REPO}#{number}#{index}" for index, (number, _) in enumerate(activities)],
+    )
+    merge = commit("e" * 40, "Merged in feature/ABC-1 (pull request #2)") | {"date": "2026-11-04T12:00:00+00:00"}
+    bronze.write("bitbucket", "commits", [merge], parents=parent, ids=[f"{REPO}#{'e' * 40}"])
+    bronze.write("jira", "issues", [jr.issue(1, "ABC-1")])
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+    day = lambda d, h: dt.datetime(2026, 11, d, h, tzinfo=dt.UTC)  # noqa: E731
+    assert query(settings, "select pull_request_id, merged_at, closed_at from bitbucket_pull_requests order by 1") == [
+        (1, day(3, 8) + dt.timedelta(microseconds=123456), day(3, 8) + dt.timedelta(microseconds=123456)),
+        (2, day(4, 12), day(4, 12)),
+        (3, None, day(4, 8)),
+        (4, None, day(7, 10)),
+        (5, None, None),
+    ]
+    assert query(settings, "select pull_request_id, merged_at from issue_pull_requests order by 1")[:2] == [
+        (1, day(3, 8) + dt.timedelta(microseconds=123456)),
+        (2, day(4, 12)),
+    ]
+
+
+def test_a_model_that_became_a_view_replaces_the_table_an_older_build_left(tmp_path, caplog):
+    settings = settings_for(tmp_path)
+    build_silver(settings)
+    with duckdb.connect(str(settings.warehouse)) as con:  # as the build before bitbucket_pull_requests was a view
+        con.execute("drop view bitbucket_pull_requests")
+        con.execute("create table bitbucket_pull_requests as select * from stg_bitbucket__pull_requests")
+    with caplog.at_level(logging.INFO, logger="pipelines.silver"):
+        build_silver(settings)
+    assert "dropped bitbucket_pull_requests (a view now)" in caplog.text
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert relations(con)["bitbucket_pull_requests"] == "VIEW"

@@ -208,7 +208,11 @@ def test_deleted_worklogs_are_flagged_and_links_oriented(tmp_path):
 @pytest.mark.parametrize(
     "silver, message",
     [
-        ({"custom_fields": {"storypoints": ["Story Points"]}}, "unknown key 'storypoints'"),
+        ({"custom_fields": {"Team": ["Team"]}}, "'Team' is not a valid column name .* e.g. 'team'"),
+        ({"custom_fields": {"summary": ["Summary"]}}, "'summary' is already a column of jira_issues"),
+        ({"custom_fields": {"order": ["Order"]}}, "'order' is an SQL keyword"),
+        ({"custom_fields": {"comments": ["Comments"]}}, "'comments' is already a column of jira_issues"),
+        ({"custom_fields": {"team": "Team"}}, "custom_fields.team: expected array"),
         ({"release_label_patterns": ["release-.*"]}, "needs a capturing group"),
         ({"release_label_patterns": ["^rel-(?=x)(.+)$"]}, "not RE2 syntax"),
     ],

@@ -86,7 +86,7 @@ def test_duckdb_finds_every_relation_among_those_found(sql):
         "select {'a': 1, 'b': [1, 2]}, [x.a for x in l if x.b], map {'k': 1} from t",
         "select list_transform(l, x -> x.id), list_reduce(l, (a, b) -> a + b), list_filter(l, lambda x: x > 1) from t",
         """select from_json(j, '{"a": "INTEGER"}'), json_extract_string(payload, ['a', 'b']) from t""",
-        "select jira_cf_story_points(payload.fields), jira_cf_sprint(payload.fields) ->> '$[*].id' from t",
+        "select jira_custom_fields(payload.fields) as c, c.sprint ->> '$[*].id', c.* exclude (sprint) from t",
         "select unnest(l, recursive := true), * exclude (a) replace (b + 1 as b), x::struct(a int)[] from t",
         "select count(*) filter (where a) from t group by all having count(*) > 1 order by all",
     ],
@@ -98,7 +98,7 @@ def test_duckdb_syntax_of_the_models_parses(sql):
 def test_every_model_parses_and_reads_what_it_names():
     models = {model.name: model for model in load_models()}
     assert [name for name, model in models.items() if model.parse_error] == []
-    issue_records = models["stg_jira__issue_records"]  # calls the jira_cf_* macros: functions, not relations
+    issue_records = models["stg_jira__issue_records"]  # calls the jira_custom_fields macro: a function, not a relation
     assert issue_records.reads == ("bronze_jira_issues",) and issue_records.depends_on == ()
     releases = models["jira_issue_releases"]
     assert releases.reads == ("_silver_jira_release_label_patterns", "int_jira__corrected_issues", "jira_releases")
@@ -225,7 +225,7 @@ def test_an_intermediate_model_reads_no_bronze(tmp_path):
 
 def test_the_old_name_of_a_renamed_model_cannot_come_back(tmp_path):
     sql_dir = write_models(tmp_path, {"silver/stg_delivery__pull_requests": "select 1 as k"})
-    with pytest.raises(ConfigError, match="stg_delivery__pull_requests is the old name of int_delivery__pull_requests"):
+    with pytest.raises(ConfigError, match="stg_delivery__pull_requests is the old name of bitbucket_pull_requests"):
         load_models(sql_dir)
 
 
@@ -233,7 +233,7 @@ def test_a_build_drops_relations_left_under_the_old_names_of_renamed_models(tmp_
     settings = settings_for(tmp_path)
     build_silver(settings)
     with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute("create view stg_delivery__pull_requests as select * from int_delivery__pull_requests")
+        con.execute("create view stg_delivery__pull_requests as select * from bitbucket_pull_requests")
         con.execute("create table stg_delivery__project_keys as select * from int_delivery__project_keys")
         con.execute("create table my_notes as select 1 as note")  # not a retired name: kept
     with caplog.at_level(logging.INFO, logger="pipelines.silver"):
@@ -241,6 +241,6 @@ def test_a_build_drops_relations_left_under_the_old_names_of_renamed_models(tmp_
     assert "incremental build" in caplog.text  # no stored model was renamed: no rebuild
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         names = set(relations(con))
-    assert {"int_delivery__pull_requests", "int_delivery__project_keys", "my_notes"} <= names
+    assert {"bitbucket_pull_requests", "int_delivery__project_keys", "my_notes"} <= names
     assert not names & set(RETIRED_MODELS)
     assert "dropped stg_delivery__project_keys (renamed int_delivery__project_keys)" in caplog.text

@@ -238,7 +238,7 @@ def test_bugs_blocked_epics_and_reopened(world):
     blocked_keys = facts.keys(lambda i: facts.category(i) != "done" and blocked(facts, i))
     assert {r["issue_key"] for r in rows(settings, "blocked_issues")} == blocked_keys
     progress = collections.Counter(epic_of(facts, i) for i in facts.issues if epic_of(facts, i))
-    got = {r["epic_key"]: r["issues"] for r in rows(settings, "epic_progress")}
+    got = {r["epic_key"]: r["issues"] for r in rows(settings, "epic_points")}
     assert got == {e: progress.get(e, 0) for e in facts.keys(lambda i: i.type == catalog.EPIC)}
     done_status = {n for n, s in enumerate(catalog.STATUSES) if s[3] == 2}
     since = dt.datetime.now(dt.UTC).timestamp() * 1000 - (offset + 90) * DAY

@@ -44,7 +44,7 @@ def build_world(root: Path, corrections=None, advance: int = 0):
             current_user=world.users[1].account_id,
             groups={"platform": (world.users[2].account_id, world.users[3].name, world.users[4].email)},
         )
-        settings = settings_for(root).replace(workbench=workbench)
+        settings = settings_for(root, {"custom_fields": {"severity": ["Severity"]}}).replace(workbench=workbench)
         if corrections is not None:
             settings = settings.replace(corrections=corrections)
         run_source(settings, "jira", mode=FULL, env=env_for(server))

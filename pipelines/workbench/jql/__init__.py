@@ -15,13 +15,14 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from pipelines.workbench.jql.custom import Catalog, catalog_from_settings, catalog_from_warehouse
 from pipelines.workbench.jql.dates import Clock
 from pipelines.workbench.jql.fields import Lookup
 from pipelines.workbench.jql.syntax import JqlError, parse
 from pipelines.workbench.jql.translate import Translator, translate
 from pipelines.workbench.settings import OUTPUT_FIELDS
 
-__all__ = ["Compiled", "JqlError", "compile_jql", "jql_to_sql", "output_column"]
+__all__ = ["Compiled", "JqlError", "catalog_from_warehouse", "compile_jql", "jql_to_sql", "output_column"]
 
 DEFAULT_ORDER = "i.created_at desc"  # Jira's order when the query has no ORDER BY
 USER_NAME = "(select u.display_name from jira_users as u where u.account_id = i.{})"
@@ -43,11 +44,21 @@ def clock_for(settings, now: dt.datetime | None = None) -> Clock:
     return Clock(now or dt.datetime.now(dt.UTC), zone, settings.workbench.week_start)
 
 
-def compile_jql(text: str, settings, fields: tuple[str, ...] | None = None, now: dt.datetime | None = None) -> Compiled:
-    """Translate JQL into one SELECT over silver (`fields`: output columns, default workbench.fields)."""
+def compile_jql(
+    text: str,
+    settings,
+    fields: tuple[str, ...] | None = None,
+    now: dt.datetime | None = None,
+    catalog: Catalog | None = None,
+) -> Compiled:
+    """Translate JQL into one SELECT over silver (`fields`: output columns, default workbench.fields).
+
+    `catalog`: the custom fields silver keeps (`catalog_from_warehouse`); by default those configured.
+    """
     query = parse(text)
     clock = clock_for(settings, now)
-    translator = Translator(clock, settings.workbench.current_user, settings.workbench.groups)
+    catalog = catalog or catalog_from_settings(settings)
+    translator = Translator(clock, settings.workbench.current_user, settings.workbench.groups, catalog)
     columns = tuple(fields or settings.workbench.fields)
     unknown = [name for name in columns if name not in OUTPUT_FIELDS]
     if unknown:
@@ -60,9 +71,12 @@ def compile_jql(text: str, settings, fields: tuple[str, ...] | None = None, now:
     return Compiled(sql, params, columns, tuple(translator.lookups))
 
 
-def jql_to_sql(text: str, settings, now: dt.datetime | None = None) -> tuple[str, dict]:
-    """(SQL, named parameters) answering a JQL query from the warehouse (for tools and scripts)."""
-    compiled = compile_jql(text, settings, now=now)
+def jql_to_sql(text: str, settings, now: dt.datetime | None = None, catalog: Catalog | None = None) -> tuple[str, dict]:
+    """(SQL, named parameters) answering a JQL query from the warehouse (for tools and scripts).
+
+    Pass `catalog_from_warehouse(con, settings)` to find custom fields by their Jira names and ids.
+    """
+    compiled = compile_jql(text, settings, now=now, catalog=catalog)
     return compiled.sql, compiled.params
 
 

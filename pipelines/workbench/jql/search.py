@@ -55,10 +55,7 @@ class TextSearch:
         columns = ("i.summary", "i.description_text", "i.environment_text")
         parts = [self.all_terms(column, patterns) for column in columns]
         parts.append(self.comment_match(patterns))
-        parts.append(
-            "exists (select 1 from jira_issue_custom_fields as cf where cf.issue_id = i.issue_id "
-            f"and cf.is_text and {self.all_terms('cf.value_text', patterns)})"
-        )
+        parts += [self.all_terms(column, patterns) for column in self.text_columns()]
         return "(" + " or ".join(parts) + ")"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from pipelines.workbench.jql import dates
-from pipelines.workbench.jql.custom import CustomFields
+from pipelines.workbench.jql.custom import Catalog, CustomFields
 from pipelines.workbench.jql.fields import CHECKED, HISTORY, Field, Lookup, lookup
 from pipelines.workbench.jql.history import History
 from pipelines.workbench.jql.search import TextSearch
@@ -48,8 +48,9 @@ SPRINT_STATES = {"opensprints": "active", "closedsprints": "closed", "futurespri
 class Translator(TextSearch, History, CustomFields):
     """Builds SQL fragments and their parameters, in the order they appear in the text."""
 
-    def __init__(self, clock: dates.Clock, current_user: str | None, groups) -> None:
+    def __init__(self, clock: dates.Clock, current_user: str | None, groups, catalog: Catalog) -> None:
         self.clock = clock
+        self.catalog = catalog
         self.current_user = current_user
         self.groups = groups
         self.params: dict[str, object] = {}
@@ -73,9 +74,7 @@ class Translator(TextSearch, History, CustomFields):
         return self.clause(node)
 
     def clause(self, clause: Clause) -> str:
-        field = lookup(clause.field)
-        if field is None:
-            return self.custom(clause)
+        field = lookup(clause.field) or self.custom_field(clause)
         if clause.operator not in field.operators:
             raise JqlError(
                 f"JQL: the operator {clause.operator.upper()!r} is not supported by the field {field.name!r} "
@@ -83,8 +82,10 @@ class Translator(TextSearch, History, CustomFields):
             )
         if clause.operator in HISTORY:
             return self.history(field, clause)
-        if field.kind == "text":
+        if field.kind == "text" or clause.operator in ("~", "!~"):
             return self.text(field, clause)
+        if field.kind == "number" and clause.operator in COMPARE:
+            return self.number(field, clause)
         if field.kind == "date":
             return self.date(field, clause)
         if field.kind == "key" and clause.operator in COMPARE:
@@ -163,6 +164,10 @@ class Translator(TextSearch, History, CustomFields):
                 f"(lower({element}) = lower({self.bind(text)}) or {element} in (select p.priority_name from "
                 f"jira_priorities as p where p.priority_id::varchar = {self.bind(text)}))"
             )
+        if kind == "value":
+            return f"(lower({element}::varchar) = lower({self.bind(text)}))"
+        if kind == "number":
+            return f"({element} = {self.bind(_number(text, clause))})"
         if kind in ("resolution", "label"):
             return f"(lower({element}) = lower({self.bind(text)}))"
         if kind == "user":
@@ -248,6 +253,12 @@ class Translator(TextSearch, History, CustomFields):
             f"and {number} {COMPARE[clause.operator]} {self.bind(int(match.group(2)))})"
         )
 
+    def number(self, field: Field, clause: Clause) -> str:
+        value = clause.operand
+        if not isinstance(value, Literal):
+            raise JqlError(f"JQL: `{clause.text}`: {clause.operator} needs a number")
+        return f"({field.column} {COMPARE[clause.operator]} {self.bind(_number(value.text, clause))})"
+
     def date(self, field: Field, clause: Clause) -> str:
         op, column = clause.operator, self.instant(field)
         if op in ("is", "is not"):
@@ -283,20 +294,20 @@ class Translator(TextSearch, History, CustomFields):
 
     def order(self, sort) -> str:
         direction = "desc" if sort.descending else "asc"
-        field = lookup(sort.field)
-        if field is not None and field.kind == "key":
+        field = lookup(sort.field) or self.custom_field(sort.field)
+        if field.kind == "key":
             number = "try_cast(split_part(i.issue_key, '-', 2) as bigint)"
             return f"i.project_key {direction}, {number} {direction}"
-        if field is not None:
-            if field.order is None:
-                raise JqlError(f"JQL: ORDER BY {field.name} is not supported")
-            return f"{field.order} {direction} nulls last"
-        ids = self.custom_ids(sort.field)
-        value = (
-            "(select coalesce(max(cf.value_number)::varchar, max(cf.value_text)) from jira_issue_custom_fields as cf "
-            f"where cf.issue_id = i.issue_id and {ids})"
-        )
-        return f"{value} {direction} nulls last"
+        if field.order is None:
+            raise JqlError(f"JQL: ORDER BY {field.name} is not supported")
+        return f"{field.order} {direction} nulls last"
+
+
+def _number(text: str, clause: Clause) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise JqlError(f"JQL: `{clause.text}`: {text!r} is not a number") from None
 
 
 def translate(query: Query, translator: Translator, select: str, base: str, default_order: str) -> str:

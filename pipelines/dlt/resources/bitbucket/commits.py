@@ -25,30 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import orjson
-
+from pipelines.cursor_values import decode_heads, encode_heads
 from pipelines.dlt.streams import BACKFILL, FULL, Page
 from pipelines.errors import DplError, ErrorClass
 from pipelines.sources import SourceSettings
-from pipelines.timeutil import parse_iso, to_utc_iso
+from pipelines.timeutil import parse_iso
 
 STREAM = "commits"
-
-
-def encode_heads(at, heads: dict[str, str]) -> str:
-    """The cursor value for a set of branch heads seen at `at`."""
-    return orjson.dumps({"at": to_utc_iso(at), "heads": dict(sorted(heads.items()))}).decode()
-
-
-def decode_heads(value: str | None) -> dict[str, str] | None:
-    """The heads stored in a cursor value; None when there is none (or it is not a heads cursor)."""
-    if not value:
-        return None
-    try:
-        heads = orjson.loads(value).get("heads")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    return heads if isinstance(heads, dict) else None
 
 
 def get_commits(workspace) -> Iterator[Page]:

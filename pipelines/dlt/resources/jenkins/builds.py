@@ -21,7 +21,8 @@ proves the numbers in between were read).
 Recreated jobs. A job deleted and created again under the same full name (a multibranch branch
 deleted and pushed again) restarts its numbering, while a cursor never moves backwards. So the
 cursor also records when the numbers it covers were built: it is the integer
-`T * 10**10 + number`, `T` the newest build `timestamp` (epoch ms) read for the job so far. This
+`T * 10**10 + number`, `T` the newest build `timestamp` (epoch ms) read for the job so far (the codec
+lives in `pipelines/cursor_values.py`, shared with the displays). This
 still compares as one number (ledger `cursor_after`), it grows with every run (T and number never
 decrease within a job) and a recreated job's builds all start after the old job's, so its cursor
 is larger whatever its numbers. A job counts as recreated when its first build (from the listing's
@@ -40,12 +41,14 @@ from collections.abc import Iterator
 
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
+from pipelines.cursor_values import decode_build_cursor as decode_cursor
+from pipelines.cursor_values import encode_build_cursor as encode_cursor
+from pipelines.cursor_values import stored_number
 from pipelines.dlt.resources.jenkins.jobs import SKIPPABLE, job_path
 from pipelines.dlt.streams import BACKFILL, FULL, Page
 from pipelines.errors import DplError
 
 STREAM = "builds"
-NUMBER_SPAN = 10**10  # cursor = timestamp_ms * NUMBER_SPAN + build number (numbers are 32-bit ints)
 _CHANGES = "_class,kind,items[commitId,id,msg,comment,timestamp,date,author[fullName],authorEmail,affectedPaths]"
 BUILD_FIELDS = (
     "number,id,url,displayName,fullDisplayName,description,timestamp,duration,estimatedDuration,result,building,"
@@ -100,29 +103,6 @@ class AllBuildsPaginator(OffsetPaginator):
             self._has_next_page = False  # no lower numbers than before: give up, `reached` stays False
         if low is not None:
             self.lowest = low if self.lowest is None else min(self.lowest, low)
-
-
-def stored_number(value) -> int | None:
-    """An integer cursor as stored in cursors.parquet (a string), or None."""
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def encode_cursor(number: int, built_ms: int | None) -> int:
-    """The cursor for `number` when the newest build read so far started at `built_ms` (epoch ms)."""
-    return built_ms * NUMBER_SPAN + number if built_ms else number
-
-
-def decode_cursor(value) -> tuple[int | None, int | None]:
-    """(build number, newest build timestamp in ms or None) of a stored cursor; (None, None) if unset."""
-    raw = stored_number(value)
-    if raw is None:
-        return None, None
-    if raw < NUMBER_SPAN:
-        return raw, None  # a plain build number (written before the timestamp was recorded)
-    return raw % NUMBER_SPAN, raw // NUMBER_SPAN
 
 
 def get_builds(tree, page_size: int) -> Iterator[Page]:

@@ -1,5 +1,5 @@
--- name: epic_progress
--- description: Per epic: its issues (sub-tasks rolled up), how many are done, story points done and in total
+-- name: epic_points
+-- description: Per epic: its issues (sub-tasks rolled up), how many are done, story points done and in total (see also the epic_progress mart)
 -- param: project varchar = null  -- a project key; null: every project
 select
     epics.issue_key as epic_key,
