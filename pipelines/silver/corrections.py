@@ -46,7 +46,7 @@ CHANGELOG = {
     "epic_link": ("epic link",),
     "team": ("team",),
 }
-CUSTOM = {"epic_link": "epic_link", "team": "team"}  # correctable field -> its jira.silver.custom_fields entry
+CUSTOM = {"epic_link": "epic_link", "team": "team_name"}  # correctable field -> its jira.silver.custom_fields entry
 LOG_DDL = """
 create table if not exists corrections_log (
     logged_at timestamptz, correction_id varchar, issue_key varchar, field varchar, jira_value varchar,

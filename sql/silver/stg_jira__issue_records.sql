@@ -66,9 +66,9 @@ final as (
         -- a JSON number, or a number in a string on some sites
         try_cast(trim(custom_fields.story_points::varchar, '"') as double) as story_points,
         -- the Team field is an object (Cloud's Atlassian teams) or a plain string on some sites
-        case json_type(custom_fields.team)
-            when 'OBJECT' then coalesce(custom_fields.team ->> 'name', custom_fields.team ->> 'title')
-            when 'VARCHAR' then custom_fields.team ->> '$'
+        case json_type(custom_fields.team_name)
+            when 'OBJECT' then coalesce(custom_fields.team_name ->> 'name', custom_fields.team_name ->> 'title')
+            when 'VARCHAR' then custom_fields.team_name ->> '$'
         end as team_name,
         -- text of a description / environment: the string (API v2) or the text nodes of the ADF document (v3)
         case json_type(payload.fields.description)
@@ -98,7 +98,7 @@ final as (
         payload.changelog.total as changelog_total,
         payload.changelog.histories as histories,
         -- every other custom field configured, one typed column each
-        custom_fields.* exclude (story_points, sprint, epic_link, team),
+        custom_fields.* exclude (story_points, sprint, epic_link, team_name),
         __run_id as _run_id,
         __ingested_at_utc as _ingested_at
     from source

@@ -23,7 +23,7 @@ BUILTIN = {
     "sprint": None,
     "epic_link": None,
     "story_points": ("story_points", "DOUBLE"),
-    "team": ("team_name", "VARCHAR"),
+    "team_name": ("team_name", "VARCHAR"),
 }
 NUMBERS = ("DOUBLE", "BIGINT", "INTEGER", "DECIMAL")
 

@@ -117,7 +117,7 @@ class Translator(TextSearch, History, CustomFields):
 
     def has(self, field: Field, values: list, clause: Clause) -> str:
         """Some element of the field matches one of `values` (never NULL)."""
-        element = field.column if field.kind in ("choice", "key") else "e.v"
+        element = "e.v" if field.kind == "multi" else field.column
         test = " or ".join(self.match(field, element, value, clause) for value in values)
         if field.kind == "multi":
             return f"exists (select 1 from (select unnest({field.column}) as v) as e where {test})"
