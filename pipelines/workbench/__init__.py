@@ -7,3 +7,9 @@
 
 Local corrections of Jira issues are applied by silver (pipelines/silver/corrections.py).
 """
+
+from pipelines.workbench.jql import catalog_from_warehouse, compile_jql, jql_to_sql
+from pipelines.workbench.queries import get_query, list_queries, render
+from pipelines.workbench.run import check
+
+__all__ = ["catalog_from_warehouse", "check", "compile_jql", "get_query", "jql_to_sql", "list_queries", "render"]
