@@ -18,10 +18,13 @@ CLI := $(PY) -m pipelines
 source_flag = $(if $(SOURCE),--source $(SOURCE))
 stream_flag = $(if $(STREAM),--streams $(STREAM))
 full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
+# names of the variables given on the command line (a saved query's parameters: make query NAME=x RELEASE=1.4)
+given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record snapshots expire-snapshots docs
+	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record snapshots expire-snapshots \
+	docs jql queries query
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -139,3 +142,14 @@ schedule-gate: bootstrap ## scheduled workflow: let only the cron that is 02:00 
 
 ledgers-artifact: bootstrap ## copy manifest/cursors/runs parquet of every source to OUT= (CI artifact)
 	$(CLI) ledgers-artifact --out "$(OUT)"
+
+jql: bootstrap ## answer JQL from the warehouse, no call to Jira (Q='project = DPL ORDER BY updated DESC', FIELDS=, FORMAT=csv|json)
+	@test -n "$$Q" || { echo "usage: make jql Q='project = DPL AND statusCategory != Done' [FIELDS=key,summary] [FORMAT=csv]"; exit 2; }
+	$(CLI) jql "$$Q" $(if $(FIELDS),--fields "$(FIELDS)") $(if $(FORMAT),--format $(FORMAT))
+
+queries: bootstrap ## list the saved queries (sql/queries) and their parameters
+	$(CLI) queries
+
+query: bootstrap ## run a saved query (NAME=release_readiness RELEASE=1.4: parameters as variables; FORMAT=csv|json)
+	@test -n "$(NAME)" || { echo "usage: make query NAME=<name> [PARAMETER=value ...] [FORMAT=csv] (make queries lists them)"; exit 2; }
+	$(CLI) query "$(NAME)" --params-from-env "$(given_vars)" $(if $(FORMAT),--format $(FORMAT))

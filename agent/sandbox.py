@@ -80,8 +80,13 @@ class Session:
                 raise Refused(f"{statement.type.name} statements are not allowed here (read-only: {kinds} only)")
         return [s.query for s in parsed]
 
-    def query(self, sql: str, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
-        """Run one statement and return its answer within the session's limits."""
+    def query(
+        self, sql: str, max_rows: int | None = None, max_bytes: int | None = None, params: dict | None = None
+    ) -> QueryResult:
+        """Run one statement and return its answer within the session's limits.
+
+        `params` binds named parameters (`$name`): values never become SQL text.
+        """
         statements = self.statements(sql)
         if len(statements) != 1:
             raise Refused(f"one statement per query ({len(statements)} given)")
@@ -89,7 +94,7 @@ class Session:
         max_bytes = max_bytes or self.limits.max_bytes
         with self._lock, Watchdog(self._con, self.limits.timeout_s) as watchdog:
             try:
-                cursor = self._con.execute(statements[0])
+                cursor = self._con.execute(statements[0], params) if params else self._con.execute(statements[0])
                 return collect(cursor, max_rows, max_bytes)
             except duckdb.Error as exc:
                 raise failure(exc, watchdog.fired, self.limits.timeout_s, self._hint) from None

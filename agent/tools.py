@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import typing
 from collections.abc import Callable
 
 import duckdb
@@ -25,7 +26,10 @@ from agent.catalog import quote_ident
 from agent.errors import Refused, as_query_error
 from agent.policy import AiPolicy
 from agent.sandbox import Session, open_session
+from pipelines import workbench
 from pipelines.errors import DplError
+
+INTERNAL_ROWS, INTERNAL_BYTES = 10_000_000, 1 << 30  # reads a tool makes for itself (names, columns)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +123,61 @@ def describe_table(ctx: ToolContext, table: str) -> dict:
 def query(ctx: ToolContext, sql: str) -> dict:
     with ctx.session() as session:
         return session.query(sql).as_dict()
+
+
+@tool("The saved queries (sql/queries): name, description and typed parameters with their defaults.")
+def list_queries(ctx: ToolContext) -> dict:
+    queries = [
+        {
+            "name": q.name,
+            "description": q.description,
+            "parameters": [{"name": p.name, "type": p.type, "default": p.default, "help": p.help} for p in q.params],
+        }
+        for q in workbench.list_queries()
+    ]
+    return {"queries": queries, "row_count": len(queries)}
+
+
+@tool("Run one saved query by name; `params` maps its parameter names to values (defaults otherwise). JSON rows.")
+def run_query(ctx: ToolContext, name: str, params: dict[str, typing.Any] | None = None) -> dict:
+    sql, values = workbench.render(name, params)
+    with ctx.session() as session:
+        return session.query(sql, params=values).as_dict()
+
+
+@tool("Answer a JQL query (Jira's semantics) from the warehouse, without calling Jira; the matching issues.")
+def jql(ctx: ToolContext, query: str, fields: list[str] | None = None) -> dict:
+    with ctx.session() as session:
+        warehouse = SessionAsConnection(session)
+        catalog = workbench.catalog_from_warehouse(warehouse, ctx.settings)
+        compiled = workbench.compile_jql(query, ctx.settings, fields=tuple(fields) if fields else None, catalog=catalog)
+        workbench.check(warehouse, compiled.lookups)
+        return session.query(compiled.sql, params=compiled.params).as_dict()
+
+
+class SessionAsConnection:
+    """A sandboxed session seen as the few DB-API calls the workbench makes to read names and columns.
+
+    Those reads stay inside the tool (only the final query's rows are returned), so they are not capped
+    like answers are; they still run in the session, under the policy and its limits.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def execute(self, sql: str, params: dict | None = None) -> _Rows:
+        return _Rows(self.session.query(sql, max_rows=INTERNAL_ROWS, max_bytes=INTERNAL_BYTES, params=params).rows)
+
+
+class _Rows:
+    def __init__(self, rows: list) -> None:
+        self.rows = rows
+
+    def fetchone(self):
+        return tuple(self.rows[0]) if self.rows else None
+
+    def fetchall(self) -> list[tuple]:
+        return [tuple(row) for row in self.rows]
 
 
 def find(session: Session, name: str):

@@ -27,6 +27,7 @@ from pipelines.settings import Settings, load_settings
 from pipelines.shell import DEFAULT_WIDTH, run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
+from pipelines.workbench import cli as workbench_cli
 
 log = logging.getLogger("pipelines")
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_dlt.register(sub)
     cli_lake.register(sub)
     cli_docs.register(sub)
+    workbench_cli.register(sub)
     return parser
 
 
@@ -292,3 +294,4 @@ COMMANDS.update(agent_cli.COMMANDS)
 COMMANDS.update(cli_dlt.COMMANDS)
 COMMANDS.update(cli_lake.COMMANDS)
 COMMANDS.update(cli_docs.COMMANDS)
+COMMANDS.update(workbench_cli.COMMANDS)

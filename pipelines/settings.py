@@ -17,6 +17,8 @@ schemas of the stages it configures, and builds the typed settings. Everything e
 | alerts.yaml | | `pipelines.alerts.settings.AlertsSettings` |
 | load.yaml | | `pipelines.dlt.load.LoadSettings` |
 | ai_policy.yaml | | `agent.policy.AiPolicy` |
+| workbench.yaml | | `pipelines.workbench.settings.WorkbenchSettings` |
+| corrections.yaml | | `pipelines.silver.corrections.CorrectionsSettings` |
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
 from pipelines.errors import ConfigError
 from pipelines.secrets import load_dotenv_file, register_environment_secrets
+from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
     DELIVERY_SCHEMA,
     IDENTITY_SCHEMA,
@@ -47,6 +50,7 @@ from pipelines.silver.settings import (
 from pipelines.silver.target import Warehouse, as_warehouse, parse_warehouse, snapshot_of
 from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import TIME_SCHEMA, TimeSettings
+from pipelines.workbench.settings import WORKBENCH_SCHEMA, WorkbenchSettings
 
 DEFAULT_BRONZE_DIR = "bronze"
 DEFAULT_WAREHOUSE = "warehouse/lakehouse.duckdb"
@@ -73,6 +77,8 @@ class Settings:
     alerts: AlertsSettings = dataclasses.field(default_factory=AlertsSettings)
     ai_policy: AiPolicy = dataclasses.field(default_factory=AiPolicy)
     load: LoadSettings = dataclasses.field(default_factory=LoadSettings)
+    workbench: WorkbenchSettings = dataclasses.field(default_factory=WorkbenchSettings)
+    corrections: CorrectionsSettings = dataclasses.field(default_factory=CorrectionsSettings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "warehouse", as_warehouse(self.warehouse))
@@ -113,6 +119,8 @@ def load_settings(env: Mapping | None = None) -> Settings:
         alerts=build(AlertsSettings, _document(config_dir / "alerts.yaml", ALERTS_SCHEMA)),
         ai_policy=build(AiPolicy, _document(config_dir / "ai_policy.yaml", AI_POLICY_SCHEMA)),
         load=build(LoadSettings, _document(config_dir / "load.yaml", LOAD_SCHEMA)),
+        workbench=build(WorkbenchSettings, _document(config_dir / "workbench.yaml", WORKBENCH_SCHEMA)),
+        corrections=build(CorrectionsSettings, _document(config_dir / "corrections.yaml", CORRECTIONS_SCHEMA)),
     )
 
 

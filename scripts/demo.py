@@ -2,15 +2,17 @@
 
 Starts the simulators in this process (threads on loopback ports), runs a full `sync-all`,
 advances the simulated worlds (updates, new records, deletions), runs an incremental `sync-all`,
-builds silver, prints the anomaly summary and the DORA table, reports what was written, and ends by loading
-the demo bronze into a local duckdb destination with dlt (`make load DEST=duckdb`), printing its table
-counts. Everything it started stops with it: no process is left running.
+builds silver, prints the anomaly summary and the DORA table, reports what was written, loads
+the demo bronze into a local duckdb destination with dlt (`make load DEST=duckdb`), and ends with the
+workbench: one JQL query and one saved query answered from the warehouse. Everything it started stops
+with it: no process is left running.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,7 +30,7 @@ DEMO = REPO / ".demo"
 
 
 def cli(*args: str, env: dict, check: bool = True) -> int:
-    print(f"\n$ python -m pipelines {' '.join(args)}", flush=True)
+    print(f"\n$ python -m pipelines {shlex.join(args)}", flush=True)
     code = subprocess.call([sys.executable, "-m", "pipelines", *args], env=env, cwd=REPO)
     if check and code != 0:
         raise SystemExit(f"demo: `python -m pipelines {' '.join(args)}` failed with exit code {code}")
@@ -73,12 +75,21 @@ def main() -> int:
     report(servers)
     print("\nExplore it:")
     print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell")
+    print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
     print("  python -c 'from pipelines import lakehouse; print(lakehouse.table(\"jira_issues\"))'")
     print("\n== the demo bronze, loaded with dlt into a local duckdb destination (.demo/destination.duckdb)")
     cli("load", "--destination", "duckdb", env=env)
-    print(f"\ndemo finished in {time.monotonic() - started:.0f}s")
+    print(f"\ndemo finished in {time.monotonic() - started:.0f}s; last, the workbench")
+    workbench(env)
     return 0
+
+
+def workbench(env: dict) -> None:
+    """The warehouse answers Jira's questions offline: one JQL query, one saved query."""
+    print("\n== the workbench: JQL and saved queries answered from the warehouse (no call to Jira)")
+    jql = "project = DPL AND statusCategory != Done AND fixVersion in unreleasedVersions() ORDER BY updated DESC"
+    cli("jql", jql, "--limit", "8", env=env)
+    cli("query", "release_readiness", "--param", "project=DPL", env=env)
 
 
 def report(servers: dict) -> None:

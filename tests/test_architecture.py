@@ -16,6 +16,7 @@ from pipelines.config import schema_keys
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
 from pipelines.settings import as_data
+from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
     DELIVERY_SCHEMA,
     IDENTITY_SCHEMA,
@@ -25,6 +26,7 @@ from pipelines.silver.settings import (
     JiraSilverSettings,
 )
 from pipelines.timeutil import TIME_SCHEMA, TimeSettings
+from pipelines.workbench.settings import WORKBENCH_SCHEMA, WorkbenchSettings
 from tests.conftest import REPO
 
 LEAVES = {"pipelines", "pipelines.config", "pipelines.errors", "pipelines.timeutil", "pipelines.secrets"}
@@ -38,6 +40,8 @@ SETTINGS = [
     (AlertsSettings, ALERTS_SCHEMA),
     (AiPolicy, AI_POLICY_SCHEMA),
     (LoadSettings, LOAD_SCHEMA),
+    (WorkbenchSettings, WORKBENCH_SCHEMA),
+    (CorrectionsSettings, CORRECTIONS_SCHEMA),
 ]
 
 
@@ -121,6 +125,8 @@ def test_each_settings_dataclass_and_its_schema_name_the_same_keys(settings, sch
         ("ai_policy.yaml", None, AiPolicy),
         ("delivery.yaml", None, DeliverySettings),
         ("load.yaml", None, LoadSettings),
+        ("workbench.yaml", None, WorkbenchSettings),
+        ("corrections.yaml", None, CorrectionsSettings),
         ("sources.yaml", "http", HttpPolicy),
         ("sources.yaml", "bronze", BronzeSettings),
     ],

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, read_ledger
 from pipelines.errors import DplError, ErrorClass
-from pipelines.silver import delivery, jira
+from pipelines.silver import corrections, delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
 from pipelines.silver.comments import apply_comments
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
@@ -56,6 +56,7 @@ def build_silver(settings, full: bool = False) -> dict:
         mode = f"full ({reason})" if reason else "incremental"
         commit.message = f"silver {mode} build: {len(batch)} new bronze file(s)"
         jira.write_config_tables(con, config)
+        corrections.write_config_tables(con, settings.corrections, mapping)
         delivery.write_config_tables(con, settings.delivery, settings.identity)
         for name in drop_relations(con, RETIRED_MODELS):
             log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
@@ -63,6 +64,7 @@ def build_silver(settings, full: bool = False) -> dict:
         for name in drop_relations(con, changed):
             log.info("silver: dropped %s (%s now)", name, changed[name])
         summary = {m.name: result for m in models if (result := run.model(m)) is not None}
+        corrections.log_applications(con)  # after the models: the corrections' outcomes are views
         apply_comments(con, models, jira.custom_descriptions(mapping))
         record(con, batch, reason is not None, wanted | run.signatures)
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)

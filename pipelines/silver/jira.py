@@ -3,10 +3,11 @@
 Configured in config/sources.yaml under `jira.silver` (`JiraSilverSettings` in settings.py).
 Each mapped custom field is added to the typed payload of `jira_issues` (as JSON), and
 `stg_jira__issue_records.sql` reads them through one temporary macro `jira_custom_fields(fields)`:
-a STRUCT with the first non-null of each name's field ids. `story_points`, `sprint` and `epic_link`
-stay raw JSON there (the model parses them: numbers in strings, Server sprint strings, Epic Link
-objects); every other name becomes a typed column of `jira_issues`, its type read from the field's
-`schema` in the `fields` stream (`COLUMN_TYPES`): a field not (yet) in that stream stays JSON.
+a STRUCT with the first non-null of each name's field ids. `story_points`, `sprint`, `epic_link` and
+`team_name` stay raw JSON there (the model parses them: numbers in strings, Server sprint strings, Epic
+Link objects, team objects or texts); every other name becomes a typed column of `jira_issues`, its
+type read from the field's `schema` in the `fields` stream (`COLUMN_TYPES`): a field not (yet) in that
+stream stays JSON.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class CustomColumn:
 
     @property
     def builtin(self) -> bool:
-        """story_points, sprint, epic_link: raw JSON parsed by the model itself."""
+        """story_points, sprint, epic_link, team_name: raw JSON parsed by the model itself."""
         return self.name in BUILTIN_FIELDS
 
     @property

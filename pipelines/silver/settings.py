@@ -21,7 +21,7 @@ _NON_EMPTY_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}
 
 # -- jira.silver ----------------------------------------------------------------------------------
 
-BUILTIN_FIELDS = ("story_points", "sprint", "epic_link")  # parsed by stg_jira__issue_records itself
+BUILTIN_FIELDS = ("story_points", "sprint", "epic_link", "team_name")  # parsed by stg_jira__issue_records itself
 COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 CATEGORIES = ("epic", "story", "bug", "task", "subtask")
 MAX_GROUP = 9
@@ -32,6 +32,7 @@ def _custom_fields() -> dict[str, tuple[str, ...]]:
         "story_points": ("Story Points", "Story point estimate"),
         "sprint": ("Sprint",),
         "epic_link": ("Epic Link",),
+        "team_name": ("Team",),
     }
 
 

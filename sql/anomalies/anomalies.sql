@@ -31,6 +31,8 @@ with final as (
     select * from anomaly_unknown_issue_key
     union all by name
     select * from anomaly_unmatched_identity
+    union all by name
+    select * from anomaly_correction_conflict
 
 )
 

@@ -6,7 +6,7 @@
 with issues as (
 
     select issue_id, issue_key, project_key, fix_versions, labels
-    from stg_jira__issues
+    from int_jira__corrected_issues
 
 ),
 

@@ -2,7 +2,7 @@
 -- config: materialized=view
 with issues as (
 
-    select * from stg_jira__issues
+    select * from int_jira__corrected_issues
 
 ),
 

@@ -47,6 +47,12 @@ final as (
             ),
             []
         ) as fix_versions,
+        coalesce(
+            list_transform(
+                payload.fields.versions, v -> {'release_id': v.id::bigint, 'release_name': v.name}
+            ),
+            []
+        ) as affected_versions,
         -- Cloud returns sprint objects; Server returns strings like "...Sprint@1f[id=5,rapidViewId=2,...]"
         coalesce(
             case left(custom_fields.sprint::varchar, 2)
@@ -59,6 +65,24 @@ final as (
         ) as sprint_ids,
         -- a JSON number, or a number in a string on some sites
         try_cast(trim(custom_fields.story_points::varchar, '"') as double) as story_points,
+        -- the Team field is an object (Cloud's Atlassian teams) or a plain string on some sites
+        case json_type(custom_fields.team_name)
+            when 'OBJECT' then coalesce(custom_fields.team_name ->> 'name', custom_fields.team_name ->> 'title')
+            when 'VARCHAR' then custom_fields.team_name ->> '$'
+        end as team_name,
+        -- text of a description / environment: the string (API v2) or the text nodes of the ADF document (v3)
+        case json_type(payload.fields.description)
+            when 'VARCHAR' then payload.fields.description ->> '$'
+            when 'OBJECT' then array_to_string(
+                regexp_extract_all(payload.fields.description::varchar, '"text":"((?:[^"\\]|\\.)*)"', 1), ' '
+            )
+        end as description_text,
+        case json_type(payload.fields.environment)
+            when 'VARCHAR' then payload.fields.environment ->> '$'
+            when 'OBJECT' then array_to_string(
+                regexp_extract_all(payload.fields.environment::varchar, '"text":"((?:[^"\\]|\\.)*)"', 1), ' '
+            )
+        end as environment_text,
         payload.fields.timeoriginalestimate as original_estimate_seconds,
         payload.fields.timeestimate as remaining_estimate_seconds,
         payload.fields.timespent as time_spent_seconds,
@@ -74,7 +98,7 @@ final as (
         payload.changelog.total as changelog_total,
         payload.changelog.histories as histories,
         -- every other custom field configured, one typed column each
-        custom_fields.* exclude (story_points, sprint, epic_link),
+        custom_fields.* exclude (story_points, sprint, epic_link, team_name),
         __run_id as _run_id,
         __ingested_at_utc as _ingested_at
     from source

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -35,7 +36,7 @@ def test_tools_allowed_and_refused_queries_and_the_audit(lab, capsys):
             ("query", {"sql": "copy agent_probe to 'leak.csv'"}),
         ],
     )
-    assert {t.name for t in tools} == {"list_tables", "describe_table", "query"}
+    assert {t.name for t in tools} == {"list_tables", "describe_table", "query", "list_queries", "run_query", "jql"}
     schema = next(t for t in tools if t.name == "query").input_schema
     assert schema["required"] == ["sql"] and schema["properties"]["sql"]["type"] == "string"
     assert all(t.annotations.read_only_hint for t in tools)
@@ -56,6 +57,34 @@ def test_tools_allowed_and_refused_queries_and_the_audit(lab, capsys):
     assert main(["agent-audit", "--limit", "2"]) == 0
     printed = capsys.readouterr().out
     assert "copy agent_probe to 'leak.csv'" in printed and "refused" in printed
+
+
+def test_saved_queries_and_jql_are_tools_within_the_policy(lab):
+    """The workbench through MCP: list and run saved queries with typed parameters, JQL; values bound, not spliced."""
+    with duckdb.connect(lab["DPL_WAREHOUSE"], read_only=True) as con:
+        not_done = "select issue_key from jira_issues where lower(status_category) <> 'done' and not is_deleted"
+        expected = {row[0] for row in con.execute(not_done).fetchall()}
+        project = con.execute("select project_key from jira_issues order by 1 limit 1").fetchone()[0]
+    tools, (listed, stale, jql, injected, unknown) = session_calls(
+        dict(lab),
+        [
+            ("list_queries", {}),
+            ("run_query", {"name": "stale_issues", "params": {"days": 0}}),
+            ("jql", {"query": "statusCategory != Done ORDER BY key ASC", "fields": ["key"]}),
+            ("jql", {"query": f'project = "{project}\' or 1=1 --"'}),
+            ("run_query", {"name": "no_such_query"}),
+        ],
+    )
+    queries = {q["name"]: q for q in listed.structured_content["queries"]}
+    assert len(queries) >= 20 and {"name", "type", "default", "help"} <= set(queries["stale_issues"]["parameters"][0])
+    assert not stale.is_error and stale.structured_content["columns"]
+    answer = jql.structured_content  # the lab's policy caps answers at 5 rows
+    assert not jql.is_error and answer["columns"] == ["key"] and len(expected) > 5
+    assert {row[0] for row in answer["rows"]} < expected and answer["truncated_by"] == "max_rows"
+    assert injected.is_error and "does not exist" in injected.structured_content["message"]  # a value, not SQL
+    assert unknown.is_error and "no saved query 'no_such_query'" in unknown.structured_content["message"]
+    schema = next(t for t in tools if t.name == "run_query").input_schema
+    assert schema["required"] == ["name"] and "params" in schema["properties"]
 
 
 def test_secrets_in_the_sql_are_redacted_in_the_audit_log(lab):
@@ -97,7 +126,7 @@ def test_streamable_http_on_loopback_needs_the_bearer_token(lab):
                 return tools.tools, answer, denied
 
         tools, answer, denied = asyncio.run(asyncio.wait_for(run(), timeout=60))
-        assert {t.name for t in tools} == {"list_tables", "describe_table", "query"}
+        assert {t.name for t in tools} == {"list_tables", "describe_table", "query", "list_queries", "run_query", "jql"}
         assert answer.structured_content["rows"] == [[2]]
         assert denied.is_error and denied.structured_content["error"] == "refused"
     finally:

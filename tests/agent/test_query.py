@@ -34,7 +34,20 @@ def test_sql_from_stdin(lab, capsys, monkeypatch):
     assert run(capsys, "sql", "-")[1]["rows"] == [[7]]
 
 
-@pytest.mark.parametrize("args", [[], ["nope"], ["sql"], ["sql", "a", "b"]])
+def test_saved_queries_and_jql_from_a_shell(lab, capsys):
+    code, listed = run(capsys, "queries")
+    assert code == 0 and "release_readiness" in {q["name"] for q in listed["queries"]}
+    code, answer = run(capsys, "run", "stale_issues", '{"days": 0}')
+    assert code == 0 and "issue_key" in answer["columns"]
+    code, answer = run(capsys, "run", "stale_issues", "[1]")
+    assert code == 2 and "expected a JSON object" in answer["message"]
+    code, answer = run(capsys, "jql", "issuetype = Bug")
+    assert code == 0 and answer["columns"][0] == "key"
+    code, answer = run(capsys, "jql", "statu = Done")
+    assert code != 0 and "statu" in answer["message"]
+
+
+@pytest.mark.parametrize("args", [[], ["nope"], ["sql"], ["sql", "a", "b"], ["run"], ["jql", "a", "b"]])
 def test_usage(args, capsys):
     assert main(args) == 2
     assert "python -m agent.query" in capsys.readouterr().err
