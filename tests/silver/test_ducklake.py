@@ -3,6 +3,9 @@ equal to the DuckDB-file warehouse on the same bronze; one snapshot per build, n
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from pipelines.errors import ConfigError, DplError, ErrorClass
@@ -109,3 +112,27 @@ def test_a_second_writer_that_commits_late_is_told_to_run_again(tmp_path, sqlite
         ("first",),
         ("first again",),
     ]
+
+
+def test_a_ducklake_on_a_duckdb_catalog_builds_but_has_one_process_at_a_time(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    write_runs(bronze)[0]()
+    target = parse_warehouse(f"ducklake:{tmp_path / 'catalog.ducklake'}", str(tmp_path / "data"))
+    on_lake = gold_settings(tmp_path).replace(warehouse=target)
+    build_silver(on_lake)
+    on_file = gold_settings(tmp_path, warehouse="file.duckdb")
+    build_silver(on_file)
+    assert checksums(on_lake, views=False) == checksums(on_file, views=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(tmp_path / 'catalog.ducklake')!r}); "
+         "print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DplError) as caught, connect(target, read_only=True):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert caught.value.error_class == ErrorClass.LOCKED and f"process {holder.pid}" in str(caught.value)
