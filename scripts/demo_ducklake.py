@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -87,8 +89,7 @@ def run_ducklake_demo(bronze: str, env: dict, data: str) -> int:
 
 def read_during(build, env: dict) -> list[dict]:
     """Run `build` while a reader process queries the lake in a loop; print what it saw."""
-    stop = demo.DEMO / "reader.stop"
-    stop.unlink(missing_ok=True)
+    stop = Path(tempfile.mkdtemp(prefix="dpl-reader-")) / "stop"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(stop)], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True
     )
@@ -101,7 +102,7 @@ def read_during(build, env: dict) -> list[dict]:
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=120)
-        stop.unlink(missing_ok=True)
+        shutil.rmtree(stop.parent, ignore_errors=True)
     reads = [json.loads(line) for line in out.splitlines()]
     during = [r for r in reads if started <= r["at"]]
     seen = Counter(

@@ -21,7 +21,7 @@ import pytest
 
 from scripts.local_postgres import MISSING, PostgresServer, find_bindir, start_server
 
-__all__ = ["PostgresServer", "postgres_db", "postgres_server", "start_postgres"]
+__all__ = ["PostgresServer", "need_binaries", "postgres_db", "postgres_server", "start_postgres"]
 
 
 def required() -> bool:
@@ -31,13 +31,18 @@ def required() -> bool:
     )
 
 
-def start_postgres() -> PostgresServer:
-    """Start a server in a fresh temp folder (under /tmp: pytest's tmp dirs are private to root), or
-    skip/fail without binaries."""
+def need_binaries() -> None:
+    """Skip the test without the server binaries (fail instead under CI or DPL_REQUIRE_POSTGRES)."""
     if find_bindir() is None:
         if required():
             pytest.fail(MISSING + " (required: CI or DPL_REQUIRE_POSTGRES is set)")
         pytest.skip(MISSING)
+
+
+def start_postgres() -> PostgresServer:
+    """Start a server in a fresh temp folder (under /tmp: pytest's tmp dirs are private to root), or
+    skip/fail without binaries."""
+    need_binaries()
     return start_server()
 
 
