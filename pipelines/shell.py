@@ -15,6 +15,7 @@ import duckdb
 from pipelines.display import table
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import shell_init_sql
+from pipelines.silver.duckdb_io import enable_bronze
 
 PROMPT = "dpl> "
 MAX_ROWS = 200
@@ -35,6 +36,7 @@ def open_shell(settings) -> duckdb.DuckDBPyConnection:
                 ) from None
             raise
         con.execute("use warehouse")
+    enable_bronze(con, settings.bronze_dir)
     con.execute(shell_init_sql(settings))
     return con
 

@@ -13,7 +13,7 @@ calls `pipelines.cli.main(<cli arguments>)`. Points (each counted per call, from
   fsync            os.fsync is about to run (parts and ledgers)
   rename           os.replace of a part `.tmp` to its final name is about to run
   renamed          ... has just run (the part is final but not yet in the manifest)
-  manifest         os.replace of manifest.parquet.tmp is about to run ("manifest-done": has run)
+  manifest         os.replace of a manifest segment's .tmp is about to run ("manifest-done": has run)
   cursors          os.replace of cursors.parquet.tmp is about to run ("cursors-done": has run)
   runs             os.replace of runs.parquet.tmp is about to run ("runs-done": has run)
   upsert           upsert_cursors is called (a resource's parts are published)
@@ -107,6 +107,8 @@ def instrument() -> None:
     def replace(src, dst, *args, **kwargs):
         name = Path(dst).name
         kind = "rename" if name.endswith(writer.SUFFIX) else REPLACED.get(name)
+        if Path(dst).parent.name == ledger.MANIFEST_DIR:  # a manifest segment (or a compacted one)
+            kind = "manifest"
         if kind is None:
             return real_replace(src, dst, *args, **kwargs)
         hit(kind)

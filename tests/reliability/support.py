@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 import yaml
 import zstandard
 
-from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA, RUNS_SCHEMA, cursor_after, ledger_path, read_rows
+from pipelines.bronze.ledger import cursor_after, read_ledger
 from pipelines.silver.warehouse import table_checksum
 from tests.conftest import REPO
 
@@ -524,21 +524,20 @@ def silver_files(warehouse: Path) -> set[str]:
 
 
 def manifest_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "manifest"), MANIFEST_SCHEMA)
+    return read_ledger(bronze, source, "manifest")
 
 
 def rows(bronze: Path, source: str, kind: str) -> list[dict]:
     """The rows of one ledger (manifest, cursors, runs)."""
-    schema = {"manifest": MANIFEST_SCHEMA, "cursors": CURSORS_SCHEMA, "runs": RUNS_SCHEMA}[kind]
-    return read_rows(ledger_path(bronze, source, kind), schema)
+    return read_ledger(bronze, source, kind)
 
 
 def runs_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "runs"), RUNS_SCHEMA)
+    return read_ledger(bronze, source, "runs")
 
 
 def cursor_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "cursors"), CURSORS_SCHEMA)
+    return read_ledger(bronze, source, "cursors")
 
 
 def envelopes(bronze: Path, source: str) -> list[dict]:
