@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from pipelines import cli_ops, ledger_views
+from pipelines import cli_bronze, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
     ledgers.add_argument("--out", required=True)
     cli_ops.register(sub)
+    cli_bronze.register(sub)
     return parser
 
 
@@ -270,3 +271,4 @@ COMMANDS = {
     "ledgers-artifact": cmd_ledgers_artifact,
 }
 COMMANDS.update(cli_ops.COMMANDS)
+COMMANDS.update(cli_bronze.COMMANDS)

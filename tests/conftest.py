@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3 import s3_bronze, s3_env, s3_server  # noqa: F401 - moto S3 server fixtures for every test
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CREDENTIAL_VARS = (
