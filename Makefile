@@ -21,7 +21,7 @@ full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora
+	schedule-gate ledgers-artifact units sync-due report dora demo-lake compact migrate-bronze
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ check: bootstrap ## validate config + secrets and reach every configured source
 
 demo: bootstrap ## run everything end to end on the bundled simulators (into .demo/)
 	$(PY) scripts/demo.py
+
+demo-lake: bootstrap ## the demo with bronze on a local S3 server (moto), started and stopped here
+	$(PY) scripts/demo_lake.py
 
 test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
 	$(PY) -m pytest -q -n auto
@@ -90,6 +93,13 @@ show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
 
 verify: bootstrap ## check bronze files against manifests (QUARANTINE=1 moves orphans aside)
 	$(CLI) verify $(source_flag) $(if $(filter 1 yes true,$(QUARANTINE)),--quarantine)
+
+compact: bootstrap ## merge each source's manifest segments into one, atomically (SOURCE=)
+	$(CLI) compact $(source_flag)
+
+migrate-bronze: bootstrap ## copy bronze to another root, verified by sha256 (TO=s3://bucket/prefix)
+	@test -n "$(TO)" || { echo "usage: make migrate-bronze TO=s3://bucket/prefix"; exit 2; }
+	$(CLI) migrate-bronze --to "$(TO)"
 
 units: bootstrap ## list every unit (source × stream): settings, last run, rows, next due, backoff (SOURCE=)
 	$(CLI) units $(source_flag)

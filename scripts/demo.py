@@ -39,12 +39,14 @@ def present(name: str) -> bool:
     return all(importlib.util.find_spec(m) for m in (f"simulators.{name}", f"pipelines.dlt.resources.{name}"))
 
 
-def main() -> int:
+def main(bronze: str | None = None, extra_env: dict | None = None) -> int:
+    """The demo; `bronze` (default .demo/bronze) and `extra_env` let scripts/demo_lake.py put bronze in a bucket."""
     started = time.monotonic()
     shutil.rmtree(DEMO, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "BITBUCKET_", "JENKINS_"))}
+    env.update(extra_env or {})
     env.update(
-        DPL_BRONZE_DIR=str(DEMO / "bronze"),
+        DPL_BRONZE_DIR=bronze or str(DEMO / "bronze"),
         DPL_WAREHOUSE=str(DEMO / "warehouse" / "lakehouse.duckdb"),
         DPL_CONFIG_DIR=str(REPO / "config"),
         DLT_DATA_DIR=str(DEMO / "dlt"),
@@ -68,12 +70,11 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    report(servers, time.monotonic() - started)
+    report(servers, time.monotonic() - started, env["DPL_BRONZE_DIR"])
     return 0
 
 
-def report(servers: dict, seconds: float) -> None:
-    bronze = DEMO / "bronze"
+def report(servers: dict, seconds: float, bronze: str) -> None:
     rows = []
     for name in servers:
         files = read_ledger(bronze, name, "manifest")
@@ -91,11 +92,12 @@ def report(servers: dict, seconds: float) -> None:
                     "seconds": round((run["ended_at"] - run["started_at"]).total_seconds(), 1),
                 }
             )
-    print("\n== what the demo wrote (.demo/bronze)")
+    print(f"\n== what the demo wrote ({bronze})")
     print(table(rows, ["source", "run", "status", "files", "records", "bytes", "api_calls", "seconds"]))
-    print(f"\ndemo finished in {seconds:.0f}s. Explore it:")
-    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell")
+    print(f"\ndemo finished in {seconds:.0f}s.")
+    if "://" not in bronze:
+        print("Explore it:\n  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
+        print("  make show-runs; make show-cursors; make stats; make verify; make shell")
 
 
 if __name__ == "__main__":

@@ -53,11 +53,11 @@ class S3Server:
             self._server.stop()
             self._server = None
 
-    def env(self, endpoint: str | None = None) -> dict[str, str]:
+    def env(self, endpoint: str | None = None, secret: str = S3_SECRET) -> dict[str, str]:
         """The SDK's standard variables for this server (or for `endpoint`, e.g. a fault proxy in front)."""
         return {
             "AWS_ACCESS_KEY_ID": S3_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+            "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": endpoint or self.endpoint,

@@ -217,14 +217,17 @@ class BronzeRoot:
             return
         self._remote_call("put", rel, data)
 
-    def replace_if(self, rel: str, data: bytes, token: str | None) -> None:
-        """Replace `rel` only if it is still the version `token` (None: only if it does not exist); else Conflict."""
+    def replace_if(self, rel: str, data: bytes, token: str | None) -> str | None:
+        """Replace `rel` only if it is still the version `token` (None: only if it does not exist); else Conflict.
+
+        Returns the new version token.
+        """
         if self.local is not None:
             if self.read_versioned(rel)[1] != token:
                 raise Conflict(rel)
             self._write_local(rel, data)
-            return
-        self._remote_call("put", rel, data, token=token, conditional=True)
+            return self.read_versioned(rel)[1]
+        return self._remote_call("put", rel, data, token=token, conditional=True)
 
     def create(self, rel: str, data: bytes) -> str | None:
         """Create `rel` only if it does not exist (Conflict otherwise); its version token."""
@@ -350,8 +353,14 @@ def _filesystem(scheme: str):
         if endpoint:
             client["endpoint_url"] = endpoint
         options["client_kwargs"] = client
-        options["config_kwargs"] = {"retries": {"max_attempts": 6, "mode": "standard"}}
-    return fsspec.filesystem(scheme, **options)
+        # botocore retries 5xx, SlowDown and resets with backoff (AWS_MAX_ATTEMPTS / AWS_RETRY_MODE override);
+        # s3fs's own retry loop is turned off so that the two do not multiply.
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 6)
+        options["config_kwargs"] = {"retries": {"max_attempts": attempts, "mode": os.environ.get("AWS_RETRY_MODE") or "standard"}}
+    fs = fsspec.filesystem(scheme, **options)
+    if scheme == "s3":
+        fs.retries = 1
+    return fs
 
 
 def _storage_error(what: str, exc: BaseException) -> DplError:

@@ -11,7 +11,7 @@ calls `pipelines.cli.main(<cli arguments>)`. Points (each counted per call, from
   write            BronzeWriter._append returned (a page is in the part's zstd stream)
   bytes            _HashingFile.write is about to write compressed bytes to the `.tmp` part
   fsync            os.fsync is about to run (parts and ledgers)
-  rename           os.replace of a part `.tmp` to its final name is about to run
+  rename           os.replace of a part `.tmp` to its final name is about to run (object storage: its upload)
   renamed          ... has just run (the part is final but not yet in the manifest)
   manifest         os.replace of a manifest segment's .tmp is about to run ("manifest-done": has run)
   cursors          os.replace of cursors.parquet.tmp is about to run ("cursors-done": has run)
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pyarrow.parquet as pq
 
-from pipelines.bronze import ledger, writer
+from pipelines.bronze import ledger, storage, writer
 from pipelines.dlt import http, pipelines
 from pipelines.silver import build
 
@@ -117,6 +117,34 @@ def instrument() -> None:
         return result
 
     os.replace = replace
+    instrument_object_storage()
+
+
+def instrument_object_storage() -> None:
+    """The same points on an object store: a part's upload (rename/renamed), ledger PUTs (manifest, cursors, runs)."""
+    real_publish = storage.BronzeRoot.publish
+    real_call = storage.s3_call
+
+    def publish(self, staged, rel):
+        if self.is_local:
+            return real_publish(self, staged, rel)
+        hit("rename")
+        result = real_publish(self, staged, rel)
+        hit("renamed")
+        return result
+
+    def s3_call(fs, op, key, *args, **kwargs):
+        name = key.rsplit("/", 1)[-1]
+        kind = "manifest" if f"/{ledger.MANIFEST_DIR}/" in key else REPLACED.get(name)
+        if op != "put" or kind is None:
+            return real_call(fs, op, key, *args, **kwargs)
+        hit(kind)
+        result = real_call(fs, op, key, *args, **kwargs)
+        hit(f"{kind}-done")
+        return result
+
+    storage.BronzeRoot.publish = publish
+    storage.s3_call = s3_call
 
 
 class _LedgerParquet:

@@ -369,7 +369,8 @@ def run_driver(cli: list[str], env: dict, *, kill=None, hold=None, fail=None, co
     if counts:
         argv += ["--counts", str(counts)]
     argv += ["--", *cli]
-    cwd = Path(env.get("DPL_BRONZE_DIR", "/tmp")).parent
+    bronze = env.get("DPL_BRONZE_DIR", "/tmp")
+    cwd = Path(bronze).parent if "://" not in bronze else Path(env["DPL_WAREHOUSE"]).parent  # s3://: the warehouse's
     cwd.mkdir(parents=True, exist_ok=True)
     if POOL is not None:
         done = POOL.run(argv, env, cwd, timeout)
