@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,8 @@ class BronzeWriter:
         self.parts: dict[str, _Part] = {}
         self.part_numbers: dict[str, int] = {}
         self.published: list[dict] = []
+        if not self.root.is_local:  # parts a killed run staged for upload: never uploaded, never data
+            shutil.rmtree(self.root.staging_dir(source, source), ignore_errors=True)
 
     def write_page(
         self,
