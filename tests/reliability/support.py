@@ -490,6 +490,18 @@ def silver_fingerprint(bronze: Path, warehouse: Path) -> dict[str, tuple[int, in
         con.close()
 
 
+def rerun_problems(name: str, bronze: Path, warehouse: Path, reference: Reference, source: str) -> list[str]:
+    """After a re-run: silver equal to the clean run's, no duplicate key, no cursor ahead of published data."""
+    problems = []
+    diff = fingerprint_diff(fingerprint(bronze, warehouse), reference.fingerprint)
+    if diff:
+        problems.append(f"{name}: silver differs from a clean run: {diff}")
+    if duplicate_keys(warehouse):
+        problems.append(f"{name}: duplicate silver keys {duplicate_keys(warehouse)}")
+    violations, _ = cursor_violations(bronze, reference.bronze, source)
+    return problems + [f"{name}: after the re-run: {v}" for v in violations]
+
+
 def duplicate_keys(warehouse: Path) -> dict[str, int]:
     """{table: rows beyond one per unique key} for every stored model with a unique key."""
     from pipelines.silver.models import load_models

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -24,7 +23,7 @@ from pipelines.bronze.verify import verify
 from tests.reliability import support
 from tests.reliability.s3_faults import FaultProxy
 from tests.reliability.support import CANARY, FIGURES, SOAK
-from tests.reliability.test_crash import POINTS, SEED
+from tests.reliability.test_crash import POINTS, SEED, scenarios
 
 SOURCE = "jenkins"
 
@@ -77,26 +76,15 @@ def run_s3_scenario(lab, s3_server, folder, phase: str, point: str, n: int) -> l
     if verify(root).corrupt:
         problems.append(f"{name}: after the re-run: {verify(root)}")
     copy = local_copy(url, folder / "after-rerun").local_path()
-    warehouse = folder / "silver.duckdb"
-    diff = support.fingerprint_diff(support.fingerprint(copy, warehouse), reference.fingerprint)
-    if diff:
-        problems.append(f"{name}: silver differs from a clean run: {diff}")
-    if support.duplicate_keys(warehouse):
-        problems.append(f"{name}: duplicate silver keys {support.duplicate_keys(warehouse)}")
-    violations, _ = support.cursor_violations(copy, reference.bronze, SOURCE)
-    return problems + [f"{name}: after the re-run: {v}" for v in violations]
+    return problems + support.rerun_problems(name, copy, folder / "silver.duckdb", reference, SOURCE)
 
 
 def s3_scenarios(lab, seeds=(SEED,), phases=None) -> list[dict]:
-    chosen = []
-    for seed in seeds:
-        for index, point in enumerate(POINTS):
-            for phase in phases or [("incr", "first")[(index + seed) % 2]]:
-                counts = lab.reference(SOURCE, "incr1" if phase == "incr" else "full1").counts
-                if counts.get(point):
-                    n = random.Random(f"s3/{seed}/{phase}/{point}").randint(1, counts[point])
-                    chosen.append({"phase": phase, "point": point, "n": n})
-    return chosen
+    """test_crash's seeded (phase, point, N) choices for the S3 source (its quarantine flag unused here)."""
+    return [
+        {key: value for key, value in scenario.items() if key != "quarantine"}
+        for scenario in scenarios(SOURCE, lab, seeds, phases)
+    ]
 
 
 def survive(lab, s3_server, tmp_path, chosen) -> None:
