@@ -29,9 +29,9 @@ def test_quick_run_writes_every_case(tmp_path):
     assert cases["bitbucket"]["calls"] >= cases["bitbucket"]["minimum_calls"] > 0
     assert cases["jenkins"]["calls"] >= cases["jenkins"]["minimum_calls"] > 0
     assert cases["s3"]["publish"]["history"] == 200 and cases["s3"]["sync"]["s3_s"] > 0
-    assert len(result["rows"]) == 9 and all(row["met"] is None for row in result["rows"])
+    assert len(result["rows"]) == 12 and all(row["met"] is None for row in result["rows"])
     table = (out / "latest.md").read_text()
-    assert "| case | measure |" in table and table.count("\n| ") == 10
+    assert "| case | measure |" in table and table.count("\n| ") == 13
 
 
 def test_only_runs_the_named_cases_and_keeps_the_others(tmp_path):
