@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import logging
 import secrets
 from collections.abc import Iterable
@@ -225,7 +224,8 @@ def decode_rows(data: bytes | None, schema: pa.Schema, what: str = "ledger") -> 
     if data is None:
         return []
     try:
-        return pq.read_table(io.BytesIO(data), schema=schema).to_pylist()
+        table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
+        return _conform(table, schema).to_pylist()
     except (OSError, pa.ArrowException) as exc:
         raise DplError(
             ErrorClass.STORAGE,
@@ -234,11 +234,20 @@ def decode_rows(data: bytes | None, schema: pa.Schema, what: str = "ledger") -> 
         ) from None
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with exactly the schema's columns: missing ones (older files) as nulls, types cast."""
+    columns = [
+        table.column(field.name).cast(field.type) if field.name in table.column_names else pa.nulls(len(table), field.type)
+        for field in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def encode_rows(rows: list[dict], schema: pa.Schema) -> bytes:
     """A ledger file's bytes (zstd parquet)."""
-    sink = io.BytesIO()
+    sink = pa.BufferOutputStream()  # native: pyarrow's threads never call back into Python file objects
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="zstd")
-    return sink.getvalue()
+    return sink.getvalue().to_pybytes()
 
 
 def _store(root: BronzeRoot, rel: str, rows: list[dict], schema: pa.Schema) -> None:
