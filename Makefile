@@ -85,7 +85,7 @@ stats: bootstrap ## bronze files/rows/bytes per day, last run, cursor, freshness
 show-cursors: bootstrap ## print cursors.parquet (SOURCE=)
 	$(CLI) show-cursors $(source_flag) --limit $(LIMIT)
 
-show-manifest: bootstrap ## print manifest.parquet (SOURCE=, LIMIT=)
+show-manifest: bootstrap ## print the manifest (SOURCE=, LIMIT=)
 	$(CLI) show-manifest $(source_flag) --limit $(LIMIT)
 
 show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
