@@ -32,6 +32,7 @@ from pathlib import Path
 from agent.policy import AI_POLICY_SCHEMA, AiPolicy
 from pipelines.alerts.settings import ALERTS_SCHEMA, AlertsSettings
 from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
+from pipelines.bronze.storage import BronzeRoot, as_root
 from pipelines.config import build, deep_merge, read_yaml, validate
 from pipelines.dlt import resources
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
@@ -64,7 +65,7 @@ class Settings:
     """Validated configuration and paths of one invocation."""
 
     config_dir: Path
-    bronze_dir: Path
+    bronze_dir: BronzeRoot  # a local folder or an s3:// (gs://, az://) URL; a path given here is wrapped
     warehouse: Path
     http: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)
     bronze: BronzeSettings = dataclasses.field(default_factory=BronzeSettings)
@@ -78,6 +79,9 @@ class Settings:
     load: LoadSettings = dataclasses.field(default_factory=LoadSettings)
     workbench: WorkbenchSettings = dataclasses.field(default_factory=WorkbenchSettings)
     corrections: CorrectionsSettings = dataclasses.field(default_factory=CorrectionsSettings)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bronze_dir", as_root(self.bronze_dir))
 
     def source(self, name: str) -> SourceSettings:
         return self.sources[name]
@@ -99,7 +103,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
     jira_section = dict(sources_yaml.get("jira") or {})
     return Settings(
         config_dir=config_dir,
-        bronze_dir=Path(env.get("DPL_BRONZE_DIR") or DEFAULT_BRONZE_DIR),
+        bronze_dir=BronzeRoot(env.get("DPL_BRONZE_DIR") or DEFAULT_BRONZE_DIR),
         warehouse=Path(env.get("DPL_WAREHOUSE") or DEFAULT_WAREHOUSE),
         http=build(HttpPolicy, sources_yaml.get("http")),
         bronze=build(BronzeSettings, sources_yaml.get("bronze")),

@@ -13,7 +13,8 @@ os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it,
 
 import pytest
 
-pytest_plugins = ("tests.postgres",)  # postgres_server, postgres_db: a real local PostgreSQL
+# postgres_server, postgres_db: a real local PostgreSQL; s3_server, s3_env, s3_bronze: moto's S3 server
+pytest_plugins = ("tests.postgres", "tests.s3")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
