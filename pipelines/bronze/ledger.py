@@ -341,8 +341,13 @@ class Manifest:
         self.appended = 0
 
     def append(self, row: dict) -> None:
+        """A new segment named by its publication time, so that name order is publication order.
+
+        (Run ids only order runs to the second: two runs of a source can start in the same second.)
+        """
         self.appended += 1
-        name = f"{self.source}/{MANIFEST_DIR}/{self.run_id}-{self.appended:05d}.parquet"
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{self.source}/{MANIFEST_DIR}/{stamp}-{self.run_id}-{self.appended:05d}.parquet"
         _store(self.root, name, [row], MANIFEST_SCHEMA)
 
     def compact_if_needed(self) -> None:
