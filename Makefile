@@ -23,8 +23,8 @@ given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
-	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record snapshots expire-snapshots \
-	docs jql queries query
+	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record docs jql queries query \
+	demo-lake compact migrate-bronze snapshots expire-snapshots
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ check: bootstrap ## validate config + secrets and reach every configured source
 
 demo: bootstrap ## run everything end to end on the bundled simulators (into .demo/)
 	$(PY) scripts/demo.py
+
+demo-lake: bootstrap ## the demo with bronze on a local S3 server (moto), started and stopped here
+	$(PY) scripts/demo_lake.py
 
 test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
 	$(PY) -m pytest -q -n auto
@@ -85,7 +88,7 @@ stats: bootstrap ## bronze files/rows/bytes per day, last run, cursor, freshness
 show-cursors: bootstrap ## print cursors.parquet (SOURCE=)
 	$(CLI) show-cursors $(source_flag) --limit $(LIMIT)
 
-show-manifest: bootstrap ## print manifest.parquet (SOURCE=, LIMIT=)
+show-manifest: bootstrap ## print the manifest (SOURCE=, LIMIT=)
 	$(CLI) show-manifest $(source_flag) --limit $(LIMIT)
 
 show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
@@ -93,6 +96,13 @@ show-runs: bootstrap ## print runs.parquet (SOURCE=, LIMIT=)
 
 verify: bootstrap ## check bronze files against manifests (QUARANTINE=1 moves orphans aside)
 	$(CLI) verify $(source_flag) $(if $(filter 1 yes true,$(QUARANTINE)),--quarantine)
+
+compact: bootstrap ## merge each source's manifest segments into one, atomically (SOURCE=)
+	$(CLI) compact $(source_flag)
+
+migrate-bronze: bootstrap ## copy bronze to another root, verified by sha256 (TO=s3://bucket/prefix)
+	@test -n "$(TO)" || { echo "usage: make migrate-bronze TO=s3://bucket/prefix"; exit 2; }
+	$(CLI) migrate-bronze --to "$(TO)"
 
 units: bootstrap ## list every unit (source × stream): settings, last run, rows, next due, backoff (SOURCE=)
 	$(CLI) units $(source_flag)

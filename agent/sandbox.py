@@ -35,6 +35,8 @@ from agent.catalog import Relation, bronze_relations, quote_ident, warehouse_rel
 from agent.errors import QueryError, Refused, explain
 from agent.policy import AiPolicy
 from agent.results import QueryResult, collect
+from pipelines.bronze.storage import as_root
+from pipelines.silver.duckdb_io import enable_bronze
 from pipelines.silver.report import shell_init_sql
 from pipelines.silver.warehouse import attach, available
 
@@ -231,7 +233,8 @@ def lock(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None, thread
 
 def create_bronze_views(settings, source: duckdb.DuckDBPyConnection) -> None:
     """The shell's bronze views, as views of the source's own catalog (temp views are per connection,
-    and every scan runs on a cursor of its own)."""
+    and every scan runs on a cursor of its own). The source learns to read the bronze root first (s3://...)."""
+    enable_bronze(source, as_root(settings.bronze_dir))
     source.execute(TEMP_VIEW.sub("create or replace view", shell_init_sql(settings)))
 
 

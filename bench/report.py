@@ -194,6 +194,38 @@ def calls_rows(name: str, f: dict) -> list[dict]:
     ]
 
 
+def s3_rows(f: dict) -> list[dict]:
+    sync, pub, silver = f["sync"], f["publish"], f["silver"]
+    return [
+        _row(
+            f"Jira full sync, {_n(sync['issues'])} issues, bronze on S3 (moto, loopback)",
+            f"wall time ({_n(sync['latency_ms'])} ms API latency), {_n(sync['files'])} parts",
+            f"same sync to a local folder: {sync['local_s']} s",
+            f"{sync['s3_s']} s; {sync['s3_over_local']}× local (median of back-to-back pairs "
+            f"{sync['s3_over_local_pairs']}; medians' ratio {sync['median_over_median']}×)",
+            "≤ 1.3× local",
+            sync["s3_over_local"] <= 1.3,
+        ),
+        _row(
+            f"Publishing the {_n(pub['history'])}th part of a source",
+            "publish (part + manifest segment), S3 and local",
+            f"the 10th part: S3 {pub['s3_10th_ms']} ms, local {pub['local_10th_ms']} ms",
+            f"S3 {pub['s3_nth_ms']} ms = {pub['s3_nth_over_10th']}×; local {pub['local_nth_ms']} ms = "
+            f"{pub['local_nth_over_10th']}×",
+            "≤ 1.2× (no growth with history)",
+            max(pub["s3_nth_over_10th"], pub["local_nth_over_10th"]) <= 1.2,
+        ),
+        _row(
+            "Silver full build from S3 bronze (the sync above)",
+            "wall time of `silver --full`",
+            f"the same bronze on local disk: {silver['local_s']} s",
+            f"{silver['s3_s']} s = {silver['s3_over_local']}× local",
+            "≤ 1.5× local",
+            silver["s3_over_local"] <= 1.5,
+        ),
+    ]
+
+
 ROWS = {
     "jira_full": jira_full_rows,
     "jira_rate_limited": jira_rate_limited_rows,
@@ -204,6 +236,7 @@ ROWS = {
     "silver_ducklake": silver_ducklake_rows,
     "bitbucket": lambda f: calls_rows("Bitbucket", f),
     "jenkins": lambda f: calls_rows("Jenkins", f),
+    "s3": s3_rows,
 }
 
 

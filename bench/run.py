@@ -2,8 +2,8 @@
 
     python bench/run.py [--quick] [--only case,...] [--repeat N] [--out-dir DIR]
 
-Cases: jira_full, jira_rate_limited, jira_incremental, bronze, memory, silver, silver_ducklake, bitbucket, jenkins
-(see CASES). Every
+Cases: jira_full, jira_rate_limited, jira_incremental, bronze, memory, silver, silver_ducklake, bitbucket, jenkins,
+s3 (see CASES). Every
 figure is the median of `--repeat` runs; every speed figure is a ratio against a baseline measured
 in the same run. `--quick` uses tiny sizes (the smoke test runs it: targets are not meaningful there).
 With `--only`, the other cases keep their previous figures in latest.json (same mode only).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import sync_bench
+from bench import s3_bench, sync_bench
 from bench.report import render_markdown, rows_for
 
 BENCH = Path(__file__).resolve().parent
@@ -46,6 +46,8 @@ SIZES = {
         "silver_changed": 1_000,
         "bitbucket_scale": {"repos": 12, "prs_per_repo": 40, "commits_per_repo": 80},
         "jenkins_scale": {"jobs": 12, "builds_per_job": 60, "big_job_builds": 450},
+        "s3_issues": 10_000,
+        "s3_publish_history": 10_000,
     },
     "quick": {
         "jira_issues": 300,
@@ -61,6 +63,8 @@ SIZES = {
         "silver_changed": 20,
         "bitbucket_scale": {},
         "jenkins_scale": {},
+        "s3_issues": 200,
+        "s3_publish_history": 200,
     },
 }
 
@@ -136,6 +140,11 @@ def case_jenkins(sizes: dict, repeat: int, work: Path) -> dict:
     return sync_bench.jenkins_full(work, sizes["jenkins_scale"], repeat)
 
 
+def case_s3(sizes: dict, repeat: int, work: Path) -> dict:
+    """Bronze on S3 (moto, loopback) vs a local folder: Jira sync, publishing with a long history, silver."""
+    return s3_bench.run(work, sizes["s3_issues"], sizes["latency_ms"], repeat, sizes["s3_publish_history"])
+
+
 CASES = {
     "jira_full": case_jira_full,
     "jira_rate_limited": case_jira_rate_limited,
@@ -146,6 +155,7 @@ CASES = {
     "silver_ducklake": case_silver_ducklake,
     "bitbucket": case_bitbucket,
     "jenkins": case_jenkins,
+    "s3": case_s3,
 }
 
 

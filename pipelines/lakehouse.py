@@ -27,6 +27,7 @@ from pipelines.bronze.ledger import manifest_files
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.settings import Settings, load_settings
 from pipelines.silver.bronze import read_json_sql
+from pipelines.silver.duckdb_io import bronze_connection
 from pipelines.silver.warehouse import connect, relations
 from pipelines.sources import SOURCE_NAMES
 from pipelines.timeutil import parse_iso, utc_now
@@ -42,7 +43,7 @@ def session(
     a UTC time), or (for bronze alone) in memory."""
     settings = (settings or load_settings()).as_of(as_of)
     if not warehouse:
-        with contextlib.closing(duckdb.connect()) as con:
+        with contextlib.closing(bronze_connection(settings.bronze_dir)) as con:
             yield con
         return
     with connect(settings.warehouse, read_only=True) as con:

@@ -40,7 +40,7 @@ def show_cursors(settings, args) -> int:
 
 
 def show_manifest(settings, args) -> int:
-    """Print manifest.parquet of each source."""
+    """Print the manifest of each source (the union of its segments)."""
     return _show(
         settings,
         args,

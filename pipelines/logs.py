@@ -32,5 +32,5 @@ def setup_logging(level: str | None = None) -> None:
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel((level or os.environ.get("DPL_LOG_LEVEL") or "INFO").upper())
-    for noisy in ("dlt", "urllib3", "requests"):
+    for noisy in ("dlt", "urllib3", "requests", "botocore", "aiobotocore", "s3fs", "fsspec"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

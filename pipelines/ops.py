@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import zoneinfo
 from pathlib import Path
 
-from pipelines.bronze.ledger import bronze_sources, ledger_path
+from pipelines.bronze.ledger import bronze_sources, export_ledger
 
 LEDGERS = ("manifest", "cursors", "runs", "drift", "paths")
 
@@ -43,15 +42,15 @@ def write_gate(cron: str | None, now: dt.datetime | None = None) -> bool:
     return due
 
 
-def collect_ledgers(bronze_dir: Path, out: Path) -> list[Path]:
-    """Copy every source's manifest/cursors/runs parquet to out/<source>/ (for CI artifacts)."""
+def collect_ledgers(bronze_dir, out: Path) -> list[Path]:
+    """Copy every source's manifest/cursors/runs parquet to out/<source>/ (for CI artifacts; any bronze root)."""
     copied = []
     for source in bronze_sources(bronze_dir):
         for name in LEDGERS:
-            path = ledger_path(bronze_dir, source, name)
-            if path.is_file():
-                target = Path(out) / source / path.name
+            data = export_ledger(bronze_dir, source, name)
+            if data is not None:
+                target = Path(out) / source / f"{name}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
+                target.write_bytes(data)
                 copied.append(target)
     return copied

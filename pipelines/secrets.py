@@ -18,6 +18,13 @@ SECRET_VARS = (
     "JENKINS_TOKEN",
     "DPL_SLACK_WEBHOOK_URL",
     "DPL_SMTP_PASSWORD",
+    # object storage (bronze on s3://, gs://, az://): the SDKs read them; we only make sure they never show
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_CONNECTION_STRING",
     "PGPASSWORD",  # a DuckLake warehouse's PostgreSQL catalog: libpq reads it, we only make sure it never shows
 )
 _MIN_SECRET_LEN = 4

@@ -32,6 +32,7 @@ from pathlib import Path
 from agent.policy import AI_POLICY_SCHEMA, AiPolicy
 from pipelines.alerts.settings import ALERTS_SCHEMA, AlertsSettings
 from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
+from pipelines.bronze.storage import BronzeRoot, as_root
 from pipelines.config import build, deep_merge, read_yaml, validate
 from pipelines.dlt import resources
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
@@ -65,7 +66,7 @@ class Settings:
     """Validated configuration and paths of one invocation."""
 
     config_dir: Path
-    bronze_dir: Path
+    bronze_dir: BronzeRoot  # a local folder or an s3:// (gs://, az://) URL; a path given here is wrapped
     warehouse: Warehouse  # a DuckDB file or a DuckLake (pipelines/silver/target.py); a path given here is wrapped
     http: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)
     bronze: BronzeSettings = dataclasses.field(default_factory=BronzeSettings)
@@ -81,6 +82,7 @@ class Settings:
     corrections: CorrectionsSettings = dataclasses.field(default_factory=CorrectionsSettings)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "bronze_dir", as_root(self.bronze_dir))
         object.__setattr__(self, "warehouse", as_warehouse(self.warehouse))
 
     def source(self, name: str) -> SourceSettings:
@@ -107,7 +109,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
     jira_section = dict(sources_yaml.get("jira") or {})
     return Settings(
         config_dir=config_dir,
-        bronze_dir=Path(env.get("DPL_BRONZE_DIR") or DEFAULT_BRONZE_DIR),
+        bronze_dir=BronzeRoot(env.get("DPL_BRONZE_DIR") or DEFAULT_BRONZE_DIR),
         warehouse=parse_warehouse(env.get("DPL_WAREHOUSE") or DEFAULT_WAREHOUSE, env.get("DPL_WAREHOUSE_DATA")),
         http=build(HttpPolicy, sources_yaml.get("http")),
         bronze=build(BronzeSettings, sources_yaml.get("bronze")),

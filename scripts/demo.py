@@ -42,12 +42,14 @@ def present(name: str) -> bool:
     return all(importlib.util.find_spec(m) for m in (f"simulators.{name}", f"pipelines.dlt.resources.{name}"))
 
 
-def main() -> int:
+def main(bronze: str | None = None, extra_env: dict | None = None) -> int:
+    """The demo; `bronze` (default .demo/bronze) and `extra_env` let scripts/demo_lake.py put bronze in a bucket."""
     started = time.monotonic()
     shutil.rmtree(DEMO, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "BITBUCKET_", "JENKINS_"))}
+    env.update(extra_env or {})
     env.update(
-        DPL_BRONZE_DIR=str(DEMO / "bronze"),
+        DPL_BRONZE_DIR=bronze or str(DEMO / "bronze"),
         DPL_WAREHOUSE=str(DEMO / "warehouse" / "lakehouse.duckdb"),
         DPL_CONFIG_DIR=str(REPO / "config"),
         DLT_DATA_DIR=str(DEMO / "dlt"),
@@ -72,11 +74,12 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    report(servers)
-    print("\nExplore it:")
-    print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
-    print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
-    print("  python -c 'from pipelines import lakehouse; print(lakehouse.table(\"jira_issues\"))'")
+    report(servers, env["DPL_BRONZE_DIR"])
+    if "://" not in env["DPL_BRONZE_DIR"]:
+        print("\nExplore it:")
+        print("  export DPL_BRONZE_DIR=.demo/bronze DPL_WAREHOUSE=.demo/warehouse/lakehouse.duckdb")
+        print("  make show-runs; make show-cursors; make stats; make verify; make shell; make queries")
+        print("  python -c 'from pipelines import lakehouse; print(lakehouse.table(\"jira_issues\"))'")
     print("\n== the demo bronze, loaded with dlt into a local duckdb destination (.demo/destination.duckdb)")
     cli("load", "--destination", "duckdb", env=env)
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s; last, the workbench")
@@ -92,8 +95,7 @@ def workbench(env: dict) -> None:
     cli("query", "release_readiness", "--param", "project=DPL", env=env)
 
 
-def report(servers: dict) -> None:
-    bronze = DEMO / "bronze"
+def report(servers: dict, bronze: str) -> None:
     rows = []
     for name in servers:
         files = read_ledger(bronze, name, "manifest")
@@ -111,7 +113,7 @@ def report(servers: dict) -> None:
                     "seconds": round((run["ended_at"] - run["started_at"]).total_seconds(), 1),
                 }
             )
-    print("\n== what the demo wrote (.demo/bronze)")
+    print(f"\n== what the demo wrote ({bronze})")
     print(table(rows, ["source", "run", "status", "files", "records", "bytes", "api_calls", "seconds"]))
 
 

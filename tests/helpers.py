@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import zstandard
 
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.ledger import read_ledger
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -17,11 +17,11 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def manifest(bronze_dir: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze_dir, source, "manifest"), MANIFEST_SCHEMA)
+    return read_ledger(bronze_dir, source, "manifest")
 
 
 def runs(bronze_dir: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze_dir, source, "runs"), RUNS_SCHEMA)
+    return read_ledger(bronze_dir, source, "runs")
 
 
 def bronze_records(bronze_dir: Path, source: str, stream: str) -> list[dict]:

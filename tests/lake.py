@@ -2,7 +2,7 @@
 
 Registered as a pytest plugin by tests/conftest.py. Fixtures:
 - `lake`: parametrized over both catalogs (`sqlite`, `postgres`): a `Lake` whose `env` exports it;
-- `sqlite_lake`, `postgres_lake`: one catalog kind.
+- `sqlite_lake`, `postgres_lake`: one catalog kind; `s3_lake`: SQLite catalog, data on moto's S3.
 The PostgreSQL password travels only as PGPASSWORD (set in this process for the test's duration).
 """
 
@@ -29,7 +29,7 @@ class Lake:
         return self.target.catalog
 
 
-def make_lake(value: str, data: Path, extra_env: dict | None = None) -> Lake:
+def make_lake(value: str, data: Path | str, extra_env: dict | None = None) -> Lake:
     env = {"DPL_WAREHOUSE": value, "DPL_WAREHOUSE_DATA": str(data), **(extra_env or {})}
     return Lake(parse_warehouse(value, str(data)), env)
 
@@ -57,6 +57,16 @@ def postgres_lake(postgres_server, tmp_path, monkeypatch) -> Lake:
         monkeypatch.setenv(key, value)
     yield lake
     postgres_server.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def s3_lake(s3_server, s3_env, tmp_path, monkeypatch) -> Lake:
+    """A DuckLake with its catalog in SQLite and its data on moto's S3 (s3://<fresh bucket>/lake/)."""
+    bucket = s3_server.bucket()
+    lake = make_lake(f"ducklake:sqlite:{tmp_path / 'lake' / 'catalog.sqlite'}", f"s3://{bucket}/lake")
+    for key, value in lake.env.items():
+        monkeypatch.setenv(key, value)
+    return lake
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

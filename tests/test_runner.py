@@ -6,7 +6,7 @@ import dlt
 import orjson
 import pytest
 
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, RUNS_SCHEMA, ledger_path, read_cursors, read_rows
+from pipelines.bronze.ledger import read_cursors, read_ledger
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.verify import verify
 from pipelines.dlt import pipelines as runner
@@ -69,13 +69,13 @@ def run(monkeypatch):
 
 
 def runs(settings):
-    return read_rows(ledger_path(settings.bronze_dir, "fake", "runs"), RUNS_SCHEMA)
+    return read_ledger(settings.bronze_dir, "fake", "runs")
 
 
 def test_pages_are_published_then_cursors_committed(run):
     result = run({"items": [Page("items", items(0, 3), scope="A"), Page("items", items(3, 2, "02"), scope="A")]})
     assert result.status == "success" and result.records_written == 5
-    manifest = read_rows(ledger_path(run.settings.bronze_dir, "fake", "manifest"), MANIFEST_SCHEMA)
+    manifest = read_ledger(run.settings.bronze_dir, "fake", "manifest")
     assert [r["rows"] for r in manifest] == [5]
     assert read_cursors(run.settings.bronze_dir, "fake") == {("items", "A"): "2024-01-02T00:00:04.000000Z"}
     (audit,) = runs(run.settings)
@@ -97,7 +97,7 @@ def test_failed_resource_keeps_its_pages_but_not_its_cursor(run):
     assert result.status == "failed" and result.error.error_class == ErrorClass.SERVER_ERROR
     # the completed resource committed; the failed one did not, its records are published anyway
     assert read_cursors(run.settings.bronze_dir, "fake") == {("builds", "job"): "7"}
-    manifest = read_rows(ledger_path(run.settings.bronze_dir, "fake", "manifest"), MANIFEST_SCHEMA)
+    manifest = read_ledger(run.settings.bronze_dir, "fake", "manifest")
     assert sorted((r["stream"], r["rows"]) for r in manifest) == [("builds", 1), ("items", 3)]
     (audit,) = runs(run.settings)
     assert audit["status"] == "failed" and audit["error_class"] == "SERVER_ERROR"
@@ -121,10 +121,10 @@ def test_records_without_usable_id_are_quarantined_with_reason(run):
     page = Page("items", [{"id": "1", "updated": None}, {"no_id": True}, {"id": {"x": 1}}, {"id": ""}])
     result = run({"items": [page]})
     assert result.counts["items"] == {"fetched": 4, "written": 1, "skipped": 3}
-    manifest = read_rows(ledger_path(run.settings.bronze_dir, "fake", "manifest"), MANIFEST_SCHEMA)
+    manifest = read_ledger(run.settings.bronze_dir, "fake", "manifest")
     rejected = [r for r in manifest if r["stream"] == "_rejected"]
     assert rejected and rejected[0]["rows"] == 3
-    first = read_lines(run.settings.bronze_dir / rejected[0]["path"])[0]
+    first = read_lines(run.settings.bronze_dir.local_path(rejected[0]["path"]))[0]
     assert first["__parent"]["reason"].startswith("record without a usable id") and first["payload"] == {"no_id": True}
 
 

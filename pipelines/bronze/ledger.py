@@ -1,25 +1,40 @@
-"""The parquet ledgers of a source: manifest (published files), cursors, runs (audit).
+"""The parquet ledgers of a source: manifest (published files), cursors, runs (audit), drift, paths.
 
-The one owner of ledger schemas, paths and readers: everything else (silver, reports, operations)
-reads ledgers through this module, never by file name. Each ledger is rewritten whole and
-atomically (tmp file, fsync, rename, fsync of the folder), so a reader never sees a half-written
-ledger. Only the run holding the source's lock writes them.
+The one owner of ledger schemas, names and readers: everything else (silver, reports, operations)
+reads ledgers through this module, never by file name. Every byte goes through the source's
+`BronzeRoot` (a local folder or an object store), so a reader never sees a half-written ledger.
+
+- The manifest is append-only segments: `<source>/_manifest/<run_id>-<n>.parquet`, one small
+  parquet per published part, read as their union (first row of a path wins). Publishing a part
+  costs the same whatever the history. `compact_manifest` merges the segments into one (written
+  first, then the inputs deleted: a reader in between sees duplicates, which the union drops);
+  a run compacts when segments exceed `bronze.manifest_segments_max`. A manifest written by
+  earlier versions (`<source>/manifest.parquet`) is read as the first segment and folded in by
+  the first compaction.
+- Cursors and runs are one file each per source, replaced with a conditional write (the version
+  read: S3 `If-Match` on the ETag; locally, checked under the source's flock). A cursor update
+  that lost the race is refused (`LOCKED`), never merged over another writer's.
+- Only the run holding the source's lock writes ledgers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
+import hashlib
+import logging
+import secrets
 from collections.abc import Iterable
-from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.bronze.storage import BronzeRoot, Conflict, as_root
 from pipelines.errors import DplError, ErrorClass
 from pipelines.sources import SOURCE_NAMES
+
+log = logging.getLogger("pipelines.bronze")
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -106,19 +121,61 @@ SCHEMAS = {
 }
 
 
-def ledger_path(bronze_dir: Path, source: str, name: str) -> Path:
-    """`<bronze_dir>/<source>/<name>.parquet`."""
-    return Path(bronze_dir) / source / f"{name}.parquet"
+MANIFEST_DIR = "_manifest"
+LEGACY_MANIFEST = "manifest.parquet"
+READ_ATTEMPTS = 3
 
 
-def read_ledger(bronze_dir: Path, source: str, name: str) -> list[dict]:
+def ledger_name(source: str, name: str) -> str:
+    """`<source>/<name>.parquet`, relative to the bronze root (not the manifest: see `manifest_segments`)."""
+    return f"{source}/{name}.parquet"
+
+
+def read_ledger(bronze_dir, source: str, name: str) -> list[dict]:
     """All rows of one of a source's ledgers (manifest, cursors, runs, drift, paths); [] before the first run."""
-    return read_rows(ledger_path(bronze_dir, source, name), SCHEMAS[name])
+    root = as_root(bronze_dir)
+    if name == "manifest":
+        return read_manifest(root, source)
+    return decode_rows(root.read(ledger_name(source, name)), SCHEMAS[name], ledger_name(source, name))
 
 
-def write_ledger(bronze_dir: Path, source: str, name: str, rows: list[dict]) -> None:
-    """Replace one of a source's ledgers with `rows`, atomically."""
-    write_rows(ledger_path(bronze_dir, source, name), rows, SCHEMAS[name])
+def write_ledger(bronze_dir, source: str, name: str, rows: list[dict]) -> None:
+    """Replace one of a source's ledgers with `rows` (the manifest: as one compacted segment)."""
+    root = as_root(bronze_dir)
+    if name == "manifest":
+        _write_compacted(root, source, rows, manifest_segments(root, source))
+        return
+    _store(root, ledger_name(source, name), rows, SCHEMAS[name])
+
+
+def export_ledger(bronze_dir, source: str, name: str) -> bytes | None:
+    """A ledger as one parquet file's bytes (the manifest's segments as their union); None when absent."""
+    root = as_root(bronze_dir)
+    if name == "manifest":
+        return encode_rows(read_manifest(root, source), MANIFEST_SCHEMA) if manifest_segments(root, source) else None
+    return root.read(ledger_name(source, name))
+
+
+def ledger_uris(bronze_dir, source: str, name: str) -> list[str]:
+    """The files holding a ledger, as DuckDB reads them (several for the manifest; [] before it exists)."""
+    root = as_root(bronze_dir)
+    if name == "manifest":
+        return [root.uri(rel) for rel in manifest_segments(root, source)]
+    rel = ledger_name(source, name)
+    return [root.uri(rel)] if root.exists(rel) else []
+
+
+def ledger_signature(bronze_dir, source: str, name: str) -> str:
+    """Changes whenever the ledger's content may have changed (segment names, or the file's version)."""
+    root = as_root(bronze_dir)
+    if name == "manifest":
+        return "|".join(manifest_segments(root, source)) or "-"
+    data = root.read(ledger_name(source, name))
+    return "-" if data is None else _digest(data)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +192,7 @@ class BronzeFile:
     written_at: str
 
 
-def manifest_files(bronze_dir: Path, sources: Iterable[str] = SOURCE_NAMES) -> list[BronzeFile]:
+def manifest_files(bronze_dir, sources: Iterable[str] = SOURCE_NAMES) -> list[BronzeFile]:
     """Every file listed in the sources' manifests, in manifest order (sources in registry order)."""
     return [
         BronzeFile(
@@ -153,88 +210,183 @@ def manifest_files(bronze_dir: Path, sources: Iterable[str] = SOURCE_NAMES) -> l
     ]
 
 
-def open_file(bronze_dir: Path, path: str) -> BinaryIO:
+def open_file(bronze_dir, path: str) -> BinaryIO:
     """A published bronze file (`path` relative to the bronze root, as the manifest lists it), opened for bytes."""
-    return open(Path(bronze_dir) / path, "rb")  # noqa: SIM115 - the caller closes it
+    return as_root(bronze_dir).open(path)
 
 
-def bronze_sources(bronze_dir: Path) -> list[str]:
+def bronze_sources(bronze_dir) -> list[str]:
     """Source folders present under a bronze root (registered or not), sorted."""
-    root = Path(bronze_dir)
-    if not root.is_dir():
+    root = as_root(bronze_dir)
+    try:
+        names = root.children("")
+    except (OSError, NotADirectoryError):
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return [name for name in names if not name.startswith((".", "_"))]
 
 
-def read_rows(path: Path, schema: pa.Schema) -> list[dict]:
-    """All rows of a ledger as dicts ([] when it does not exist yet)."""
-    if not path.exists():
+def decode_rows(data: bytes | None, schema: pa.Schema, what: str = "ledger") -> list[dict]:
+    """Rows of a ledger file's bytes ([] for None: not written yet)."""
+    if data is None:
         return []
     try:
-        return pq.read_table(path, schema=schema).to_pylist()
+        table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
+        return _conform(table, schema).to_pylist()
     except (OSError, pa.ArrowException) as exc:
         raise DplError(
             ErrorClass.STORAGE,
-            f"cannot read {path}: {exc}",
+            f"cannot read {what}: {exc}",
             advice="restore the ledger from backup or re-create it with `make verify`",
         ) from None
 
 
-def write_rows(path: Path, rows: list[dict], schema: pa.Schema) -> None:
-    """Replace a ledger atomically with `rows`."""
-    table = pa.Table.from_pylist(rows, schema=schema)
-    tmp = path.with_name(path.name + ".tmp")
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with exactly the schema's columns: missing ones (older files) as nulls, types cast."""
+    columns = [
+        table.column(field.name).cast(field.type) if field.name in table.column_names else pa.nulls(len(table), field.type)
+        for field in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def encode_rows(rows: list[dict], schema: pa.Schema) -> bytes:
+    """A ledger file's bytes (zstd parquet)."""
+    sink = pa.BufferOutputStream()  # native: pyarrow's threads never call back into Python file objects
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _store(root: BronzeRoot, rel: str, rows: list[dict], schema: pa.Schema) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        root.write(rel, encode_rows(rows, schema))
     except OSError as exc:
-        raise DplError(ErrorClass.STORAGE, f"cannot write {path}: {exc.strerror or exc}") from None
+        raise DplError(ErrorClass.STORAGE, f"cannot write {root.uri(rel)}: {exc.strerror or exc}") from None
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
+# -- the manifest ---------------------------------------------------------------------------------
+
+
+def manifest_segments(bronze_dir, source: str) -> list[str]:
+    """The manifest's files: a legacy `manifest.parquet` first, then the segments in name order."""
+    root = as_root(bronze_dir)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        listed = root.list_files(f"{source}/{MANIFEST_DIR}")
+        legacy = root.exists(f"{source}/{LEGACY_MANIFEST}")
+    except NotADirectoryError:
+        return []
+    except OSError as exc:
+        raise DplError(ErrorClass.STORAGE, f"cannot list {root.uri(source)}: {exc.strerror or exc}") from None
+    segments = [rel for rel, _ in listed if rel.endswith(".parquet")]
+    return [f"{source}/{LEGACY_MANIFEST}"] * legacy + segments
+
+
+def read_manifest(bronze_dir, source: str) -> list[dict]:
+    """The union of the manifest's segments, one row per path (the first seen wins)."""
+    root = as_root(bronze_dir)
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return _union(root, manifest_segments(root, source))
+        except FileNotFoundError:  # compacted away between listing and reading: list again
+            if attempt == READ_ATTEMPTS - 1:
+                raise DplError(ErrorClass.STORAGE, f"{root.uri(source)}: the manifest kept changing while read") from None
+    return []
+
+
+def _union(root: BronzeRoot, segments: list[str]) -> list[dict]:
+    rows, seen = [], set()
+    for rel in segments:
+        data = root.read(rel)
+        if data is None:
+            raise FileNotFoundError(rel)
+        for row in decode_rows(data, MANIFEST_SCHEMA, root.uri(rel)):
+            if row["path"] not in seen:
+                seen.add(row["path"])
+                rows.append(row)
+    return rows
+
+
+def compact_manifest(bronze_dir, source: str) -> tuple[int, int]:
+    """Merge every manifest segment (and a legacy manifest.parquet) into one; (segments before, rows).
+
+    Call with the source's lock held. The merged segment is written before the inputs are deleted.
+    """
+    root = as_root(bronze_dir)
+    segments = manifest_segments(root, source)
+    if len(segments) <= 1 and not any(s.endswith(f"/{LEGACY_MANIFEST}") for s in segments):
+        return len(segments), -1
+    rows = _union(root, segments)
+    _write_compacted(root, source, rows, segments)
+    return len(segments), len(rows)
+
+
+def _write_compacted(root: BronzeRoot, source: str, rows: list[dict], replaced: list[str]) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    name = f"{source}/{MANIFEST_DIR}/0-{stamp}-{secrets.token_hex(3)}.parquet"  # sorts before every run's segments
+    _store(root, name, rows, MANIFEST_SCHEMA)
+    for rel in replaced:
+        root.delete(rel)
 
 
 class Manifest:
-    """The published files of one source; a file not listed here does not exist for readers."""
+    """The published files of one source; a file not listed here does not exist for readers.
 
-    def __init__(self, bronze_dir: Path, source: str) -> None:
-        self.path = ledger_path(bronze_dir, source, "manifest")
-        self.rows = read_rows(self.path, MANIFEST_SCHEMA)
+    `append` writes one new segment per published part: the cost does not grow with the history.
+    """
+
+    def __init__(self, bronze_dir, source: str, run_id: str = "run", segments_max: int = 64) -> None:
+        self.root = as_root(bronze_dir)
+        self.source = source
+        self.run_id = run_id
+        self.segments_max = segments_max
+        self.appended = 0
 
     def append(self, row: dict) -> None:
-        self.rows.append(row)
-        write_rows(self.path, self.rows, MANIFEST_SCHEMA)
+        """A new segment named by its publication time, so that name order is publication order.
+
+        (Run ids only order runs to the second: two runs of a source can start in the same second.)
+        """
+        self.appended += 1
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{self.source}/{MANIFEST_DIR}/{stamp}-{self.run_id}-{self.appended:05d}.parquet"
+        _store(self.root, name, [row], MANIFEST_SCHEMA)
+
+    def compact_if_needed(self) -> None:
+        """Compact when the segments exceed the limit or a legacy manifest.parquet remains (never fails a run)."""
+        try:
+            segments = manifest_segments(self.root, self.source)
+            legacy = any(s.endswith(f"/{LEGACY_MANIFEST}") for s in segments)
+            if len(segments) > self.segments_max or legacy:
+                before, rows = compact_manifest(self.root, self.source)
+                log.info("%s: manifest compacted (%d segments -> 1, %d rows)", self.source, before, rows)
+        except (DplError, OSError) as exc:
+            log.warning("%s: manifest not compacted (the next run tries again): %s", self.source, exc)
 
 
-def read_cursors(bronze_dir: Path, source: str) -> dict[tuple[str, str], str]:
+# -- cursors and runs -----------------------------------------------------------------------------
+
+
+def read_cursors(bronze_dir, source: str) -> dict[tuple[str, str], str]:
     """{(stream, scope): cursor_value} of a source."""
-    rows = read_rows(ledger_path(bronze_dir, source, "cursors"), CURSORS_SCHEMA)
+    rows = read_ledger(bronze_dir, source, "cursors")
     return {(row["stream"], row["scope"]): row["cursor_value"] for row in rows}
 
 
 def upsert_cursors(
-    bronze_dir: Path, source: str, run_id: str, updates: dict[tuple[str, str], tuple[str, object]]
+    bronze_dir, source: str, run_id: str, updates: dict[tuple[str, str], tuple[str, object]]
 ) -> int:
     """Upsert {(stream, scope): (cursor_field, value)}; a cursor never moves backwards.
 
     Call only once the files holding the records behind these values are in the manifest.
+    The file is replaced only if nobody changed it since it was read; otherwise LOCKED and
+    nothing is written (the other writer's cursors stay, this run's data is re-read next time).
     Returns how many cursors changed.
     """
     if not updates:
         return 0
-    path = ledger_path(bronze_dir, source, "cursors")
-    rows = {(r["stream"], r["scope"]): r for r in read_rows(path, CURSORS_SCHEMA)}
+    root = as_root(bronze_dir)
+    rel = ledger_name(source, "cursors")
+    data, token = _read_versioned(root, rel)
+    rows = {(r["stream"], r["scope"]): r for r in decode_rows(data, CURSORS_SCHEMA, root.uri(rel))}
     now = dt.datetime.now(dt.UTC)
     changed = 0
     for (stream, scope), (field, value) in updates.items():
@@ -253,7 +405,16 @@ def upsert_cursors(
         }
         changed += 1
     if changed:
-        write_rows(path, sorted(rows.values(), key=lambda r: (r["stream"], r["scope"])), CURSORS_SCHEMA)
+        ordered = sorted(rows.values(), key=lambda r: (r["stream"], r["scope"]))
+        try:
+            _replace(root, rel, ordered, CURSORS_SCHEMA, token)
+        except Conflict:
+            raise DplError(
+                ErrorClass.LOCKED,
+                f"{source}: cursors were changed by another writer while this run worked; its cursors were not "
+                "saved (its files are in the manifest and will be read again by the next run)",
+                advice="make sure one run per source at a time writes this bronze root (the lock's lease may have expired)",
+            ) from None
     return changed
 
 
@@ -267,9 +428,31 @@ def cursor_after(new: object, old: str | None) -> bool:
         return str(new) > old
 
 
-def append_run(bronze_dir: Path, source: str, row: dict) -> None:
-    """Add one audit row to runs.parquet."""
-    path = ledger_path(bronze_dir, source, "runs")
-    rows = read_rows(path, RUNS_SCHEMA)
-    rows.append(row)
-    write_rows(path, rows, RUNS_SCHEMA)
+def append_run(bronze_dir, source: str, row: dict) -> None:
+    """Add one audit row to runs.parquet (re-read and retried if another writer replaced it meanwhile)."""
+    root = as_root(bronze_dir)
+    rel = ledger_name(source, "runs")
+    for _ in range(READ_ATTEMPTS):
+        data, token = _read_versioned(root, rel)
+        rows = decode_rows(data, RUNS_SCHEMA, root.uri(rel))
+        rows.append(row)
+        try:
+            _replace(root, rel, rows, RUNS_SCHEMA, token)
+            return
+        except Conflict:
+            continue
+    raise DplError(ErrorClass.LOCKED, f"{source}: runs.parquet kept changing under this run; its audit row was not saved")
+
+
+def _read_versioned(root: BronzeRoot, rel: str) -> tuple[bytes | None, str | None]:
+    try:
+        return root.read_versioned(rel)
+    except OSError as exc:
+        raise DplError(ErrorClass.STORAGE, f"cannot read {root.uri(rel)}: {exc.strerror or exc}") from None
+
+
+def _replace(root: BronzeRoot, rel: str, rows: list[dict], schema: pa.Schema, token: str | None) -> None:
+    try:
+        root.replace_if(rel, encode_rows(rows, schema), token)
+    except OSError as exc:
+        raise DplError(ErrorClass.STORAGE, f"cannot write {root.uri(rel)}: {exc.strerror or exc}") from None

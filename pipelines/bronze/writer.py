@@ -1,9 +1,11 @@
 """The bronze writer: pages in, immutable zstd JSONL parts out, each published atomically.
 
 Layout: <bronze>/<source>/<stream>/YYYY/MM/DD/<run_id>-<part>.jsonl.zst (UTC ingestion date).
-Publish = finish the zstd frame, flush + fsync the `.tmp` file, rename it to its final name,
-fsync the folder, then append its row to manifest.parquet. A part rotates at a compressed size
-or a row count, and when the UTC date changes.
+Publish = finish the zstd frame, flush + fsync the `.tmp` file, make it the final file (a local
+root: rename beside it + fsync of the folder; an object store: the part is staged in a local temp
+folder and uploaded in one PUT or multipart upload, visible whole or not at all), then append its
+row to the manifest (a new segment). A part rotates at a compressed size or a row count, and when
+the UTC date changes.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import zstandard
 
 from pipelines.bronze.envelope import encode_lines, line_prefix
-from pipelines.bronze.ledger import Manifest, fsync_dir
+from pipelines.bronze.ledger import Manifest
 from pipelines.bronze.settings import BronzeSettings
+from pipelines.bronze.storage import as_root
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import utc_now
 
@@ -49,7 +53,7 @@ class _Part:
     stream: str
     number: int
     day: str  # YYYY/MM/DD
-    final: Path
+    final: str  # relative to the bronze root
     tmp: Path
     handle: Any
     sink: _HashingFile
@@ -74,24 +78,26 @@ class BronzeWriter:
 
     def __init__(
         self,
-        bronze_dir: Path,
+        bronze_dir,
         source: str,
         run_id: str,
         settings: BronzeSettings | None = None,
         clock=utc_now,
     ) -> None:
         settings = settings or BronzeSettings()
-        self.root = Path(bronze_dir)
+        self.root = as_root(bronze_dir)
         self.source = source
         self.run_id = run_id
         self.part_max_bytes = settings.part_max_bytes
         self.part_max_rows = settings.part_max_rows
         self.zstd_level = settings.zstd_level
         self.clock = clock
-        self.manifest = Manifest(self.root, source)
+        self.manifest = Manifest(self.root, source, run_id, settings.manifest_segments_max)
         self.parts: dict[str, _Part] = {}
         self.part_numbers: dict[str, int] = {}
         self.published: list[dict] = []
+        if not self.root.is_local:  # parts a killed run staged for upload: never uploaded, never data
+            shutil.rmtree(self.root.staging_dir(source, source), ignore_errors=True)
 
     def write_page(
         self,
@@ -153,13 +159,16 @@ class BronzeWriter:
             part.handle.flush()
             os.fsync(part.handle.fileno())
             part.handle.close()
-            os.replace(part.tmp, part.final)
-            fsync_dir(part.final.parent)
+            self.root.publish(part.tmp, part.final)
         except OSError as exc:
             self._drop(part)
-            raise DplError(ErrorClass.STORAGE, f"cannot publish {part.final}: {exc.strerror or exc}") from None
+            where = self.root.uri(part.final)
+            raise DplError(ErrorClass.STORAGE, f"cannot publish {where}: {exc.strerror or exc}") from None
+        except DplError:
+            self._drop(part)
+            raise
         row = {
-            "path": part.final.relative_to(self.root).as_posix(),
+            "path": part.final,
             "source": self.source,
             "stream": stream,
             "run_id": self.run_id,
@@ -180,6 +189,7 @@ class BronzeWriter:
         """Publish every open part; return all manifest rows this writer published."""
         for stream in list(self.parts):
             self.publish(stream)
+        self.manifest.compact_if_needed()
         return self.published
 
     def discard(self) -> None:
@@ -210,9 +220,10 @@ class BronzeWriter:
     def _open(self, stream: str, day: str) -> _Part:
         number = self.part_numbers.get(stream, 0) + 1
         self.part_numbers[stream] = number
-        folder = self.root / self.source / stream / day
-        final = folder / f"{self.run_id}-{number:05d}{SUFFIX}"
-        tmp = final.with_name(final.name + ".tmp")
+        name = f"{self.run_id}-{number:05d}{SUFFIX}"
+        final = f"{self.source}/{stream}/{day}/{name}"
+        folder = self.root.staging_dir(self.source, f"{self.source}/{stream}/{day}")
+        tmp = folder / (name + ".tmp")
         try:
             folder.mkdir(parents=True, exist_ok=True)
             handle = open(tmp, "wb")  # noqa: SIM115 - closed on publish/discard

@@ -15,12 +15,12 @@ import os
 import re
 import secrets as pysecrets
 from collections import defaultdict
-from pathlib import Path
 
 import orjson
 
 from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
 from pipelines.bronze.lock import SourceLock
+from pipelines.bronze.storage import BronzeRoot
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.dlt.http import HttpStats
 from pipelines.dlt.resources import get
@@ -112,10 +112,10 @@ def run_source(
         raise ConfigError(f"run id {run_id!r}: expected the form 20261121T233000Z-a1b2c3")
     secrets = module.read_env(os.environ if env is None else env)
     _check_streams(module.STREAMS, streams, source_settings)
-    bronze_dir = Path(settings.bronze_dir)
+    bronze_dir = settings.bronze_dir
     started = utc_now()
     result = RunResult(run_id or new_run_id(started), source, mode, started)
-    with SourceLock(bronze_dir, source):
+    with SourceLock(bronze_dir, source, settings.bronze.lock_lease_s, result.run_id):
         ctx = SyncContext(
             source=source,
             settings=source_settings,
@@ -159,7 +159,7 @@ def _schedules(source_settings: SourceSettings, policy: ScheduleSettings) -> dic
     return {name: parse_schedule(stream_schedule(stream, policy)) for name, stream in source_settings.streams.items()}
 
 
-def _commit_drift(drift: PathCollector, bronze_dir: Path, result: RunResult) -> None:
+def _commit_drift(drift: PathCollector, bronze_dir: BronzeRoot, result: RunResult) -> None:
     """Record new/vanished JSON paths; drift bookkeeping never fails a run."""
     try:
         drift.commit(bronze_dir, result.source, result.run_id, complete=result.status != "failed")
@@ -195,7 +195,7 @@ def _run_resource(
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
-    upsert_cursors(Path(writer.root), ctx.source, result.run_id, _without_gaps(pending, ctx))
+    upsert_cursors(writer.root, ctx.source, result.run_id, _without_gaps(pending, ctx))
 
 
 def _without_gaps(pending: dict, ctx: SyncContext) -> dict:
@@ -263,7 +263,7 @@ def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncCon
     return written, (max(present) if present else None)
 
 
-def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: Path, ctx: SyncContext | None = None) -> None:
+def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: BronzeRoot, ctx: SyncContext | None = None) -> None:
     """Publish what was written, set the status and append the audit row."""
     try:
         result.files = writer.close()

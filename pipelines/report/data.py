@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 
 import duckdb
 
 from pipelines.bronze.ledger import bronze_sources, read_ledger
+from pipelines.bronze.storage import BronzeRoot
 from pipelines.cursor_values import cursor_time, describe_cursor
 from pipelines.drift import read_drift
 from pipelines.errors import DplError
@@ -59,7 +59,7 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
     now = now or dt.datetime.now(dt.UTC)
     tz_name = settings.time.report_timezone
     tz = zoneinfo.ZoneInfo(tz_name)
-    root = Path(settings.bronze_dir)
+    root = settings.bronze_dir
     names = list(SOURCE_NAMES)
     names += [name for name in bronze_sources(root) if name not in names and read_ledger(root, name, "runs")]
     sources = [_source(root, name, days, now, tz) for name in names]
@@ -69,7 +69,7 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
     return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora, progress)
 
 
-def _source(root: Path, name: str, days: int, now: dt.datetime, tz) -> SourceData:
+def _source(root: BronzeRoot, name: str, days: int, now: dt.datetime, tz) -> SourceData:
     today = now.astimezone(tz).date()
     labels = [(today - dt.timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
     index = {label: i for i, label in enumerate(labels)}

@@ -3,7 +3,8 @@
 A relation `bronze_<source>_<stream>` is a `read_json` over a list of manifest files (or an empty
 relation with the same columns when the list is empty: a glob or list matching no file is an
 error in DuckDB). `bronze_<source>_cursors` / `_runs` / `_manifest` read that source's ledger.
-Ledger schemas, paths and readers belong to `pipelines/bronze/ledger.py`.
+Ledger schemas, paths and readers belong to `pipelines/bronze/ledger.py`; file names come from the
+root (`BronzeRoot.uri`: a local path or an s3:// URL, which `duckdb_io.enable_bronze` makes readable).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from pipelines.bronze.ledger import LEDGERS, SCHEMAS, ledger_path
+from pipelines.bronze.ledger import LEDGERS, SCHEMAS, ledger_uris
+from pipelines.bronze.storage import BronzeRoot, as_root
 from pipelines.errors import DplError, ErrorClass
 from pipelines.sources import SOURCE_NAMES
 
@@ -90,12 +92,13 @@ def empty_relation(columns: dict[str, str]) -> str:
     return f"select {cols} where false"
 
 
-def read_json_sql(bronze_dir: Path, paths: list[str], payload_type: str = "JSON") -> str:
+def read_json_sql(bronze_dir: BronzeRoot, paths: list[str], payload_type: str = "JSON") -> str:
     """A SELECT over the given bronze files (relative paths) with the envelope columns typed."""
     types = {**ENVELOPE_COLUMNS, "payload": payload_type}
     if not paths:
         return empty_relation(types)
-    listing = ", ".join(quote(str((bronze_dir / p).resolve())) for p in paths)
+    root = as_root(bronze_dir)
+    listing = ", ".join(quote(root.uri(p)) for p in paths)
     columns = ", ".join(f"{quote(name)}: {quote(kind)}" for name, kind in types.items())
     return (
         f"select * from read_json([{listing}], format='newline_delimited', columns={{{columns}}}, "
@@ -103,15 +106,21 @@ def read_json_sql(bronze_dir: Path, paths: list[str], payload_type: str = "JSON"
     )
 
 
-def ledger_sql(bronze_dir: Path, source: str, kind: str) -> str:
-    """A SELECT over a source's cursors/runs/manifest ledger, or an empty typed relation before it exists."""
-    path = ledger_path(bronze_dir, source, kind)
-    if not path.exists():
+def ledger_sql(bronze_dir: BronzeRoot, source: str, kind: str) -> str:
+    """A SELECT over a source's cursors/runs/manifest ledger, or an empty typed relation before it exists.
+
+    The manifest is the union of its segments, one row per path (a compaction in progress may list one twice).
+    """
+    uris = ledger_uris(bronze_dir, source, kind)
+    if not uris:
         return empty_relation(ledger_columns(kind))
-    return f"select * from read_parquet({quote(str(path.resolve()))})"
+    files = ", ".join(quote(uri) for uri in uris)
+    if kind == "manifest":
+        return f"select distinct on (path) * from read_parquet([{files}])"
+    return f"select * from read_parquet([{files}])"
 
 
-def relation_sql(bronze_dir: Path, name: str, paths: list[str], payload_type: str = "JSON") -> str:
+def relation_sql(bronze_dir: BronzeRoot, name: str, paths: list[str], payload_type: str = "JSON") -> str:
     """The SELECT bound to bronze relation `name`: a state parquet, or the given stream files."""
     source, stream = split_relation(name)
     if stream in LEDGERS:

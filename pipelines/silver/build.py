@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from pipelines.bronze.ledger import BronzeFile, ledger_path, manifest_files, read_ledger
+from pipelines.bronze.ledger import BronzeFile, ledger_signature, manifest_files, read_ledger
+from pipelines.bronze.storage import BronzeRoot
 from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import corrections, delivery, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
 from pipelines.silver.comments import apply_comments
+from pipelines.silver.duckdb_io import enable_bronze
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
 from pipelines.silver.warehouse import connect, drop_relations, relations, transaction
 
@@ -41,6 +42,7 @@ def build_silver(settings, full: bool = False) -> dict:
     config = settings.jira_silver
     started = time.monotonic()
     with connect(settings.warehouse) as con, transaction(con, settings.warehouse) as commit:
+        enable_bronze(con, settings.bronze_dir)
         con.execute("set preserve_insertion_order = false")
         con.execute(STATE_DDL)
         mapping = jira.resolve_custom_fields(config, jira.latest_fields(con, settings.bronze_dir, files))
@@ -90,9 +92,9 @@ def changed_kind(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[st
     }
 
 
-def check_present(bronze_dir: Path, batch: list[BronzeFile]) -> None:
+def check_present(bronze_dir: BronzeRoot, batch: list[BronzeFile]) -> None:
     """Every manifest file to merge must exist (a missing one is a storage problem, not bad SQL)."""
-    missing = [f.path for f in batch if not (bronze_dir / f.path).exists()]
+    missing = bronze_dir.missing([f.path for f in batch])
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise DplError(
@@ -141,7 +143,7 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[BronzeFile], full: bool, 
 class Run:
     """One build: binds bronze relations to files and materializes each model."""
 
-    def __init__(self, con, bronze_dir: Path, models: list[Model], files, batch, full: bool, state: dict, shapes: dict):
+    def __init__(self, con, bronze_dir: BronzeRoot, models: list[Model], files, batch, full: bool, state, shapes):
         self.con = con
         self.bronze_dir = bronze_dir
         self.models = {model.name: model for model in models}
@@ -230,7 +232,7 @@ class Run:
             paths = self.paths(model, source, stream)
             digest.update(f"{name}:{'|'.join(paths)}".encode())
             if stream in ("cursors", "runs", "manifest"):
-                digest.update(file_digest(ledger_path(self.bronze_dir, source, stream)).encode())
+                digest.update(ledger_signature(self.bronze_dir, source, stream).encode())
             shape = self.shapes.get(f"{source}_{stream}")
             sql = relation_sql(self.bronze_dir, name, paths, shape_type(shape) if shape else "JSON")
             self.con.execute(f"create or replace temp view {name} as {sql}")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 from pipelines import display
-from pipelines.bronze.ledger import LEDGERS, ledger_path, manifest_files
+from pipelines.bronze.ledger import LEDGERS, ledger_uris, manifest_files
+from pipelines.bronze.storage import BronzeRoot
 from pipelines.cursor_values import describe_cursor
 from pipelines.display import human_bytes
 from pipelines.drift import format_summary
-from pipelines.silver.bronze import quote, read_json_sql
+from pipelines.silver.bronze import ledger_sql, quote, read_json_sql
+from pipelines.silver.duckdb_io import bronze_connection
 from pipelines.silver.warehouse import connect, relations
 from pipelines.sources import SOURCE_NAMES
 
@@ -20,14 +20,15 @@ SAMPLE_ROWS = 5
 
 def stats(settings, source: str | None = None, stream: str | None = None) -> str:
     """Bronze files/rows/bytes per day (manifests), last run, cursors and "data as of" per stream."""
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
     sources = [name for name in SOURCE_NAMES if source in (None, name)]
-    manifests = [p for name in sources if (p := ledger_path(settings.bronze_dir, name, "manifest")).exists()]
-    if not manifests:
+    present = [name for name in sources if ledger_uris(settings.bronze_dir, name, "manifest")]
+    if not present:
         return f"no bronze yet under {settings.bronze_dir} (run `make sync-<source>` first)"
+    con = bronze_connection(settings.bronze_dir)
+    con.execute("set TimeZone = 'UTC'")
     where = f"where stream = {quote(stream)}" if stream else ""
-    manifest = f"(select * from read_parquet([{', '.join(quote(str(p)) for p in manifests)}]) {where})"
+    union = " union all ".join(f"({ledger_sql(settings.bronze_dir, name, 'manifest')})" for name in present)
+    manifest = f"(select * from ({union}) {where})"
     lines = ["Bronze files per day (from the manifests)"]
     lines += table(
         con,
@@ -53,25 +54,23 @@ def stats(settings, source: str | None = None, stream: str | None = None) -> str
     return "\n".join(lines)
 
 
-def source_ledgers(con: duckdb.DuckDBPyConnection, bronze_dir: Path, source: str, stream: str | None) -> list[str]:
+def source_ledgers(con: duckdb.DuckDBPyConnection, bronze_dir: BronzeRoot, source: str, stream: str | None):
     """The last run and the cursors of one source, as lines."""
     lines: list[str] = []
-    runs = ledger_path(bronze_dir, source, "runs")
-    if runs.exists():
+    if ledger_uris(bronze_dir, source, "runs"):
         lines += ["", f"Last run of {source} (runs.parquet)"]
         lines += table(
             con,
             f"""select run_id, mode, status, started_at, ended_at, error_class
-                from read_parquet({quote(str(runs))}) order by started_at desc limit 1""",
+                from ({ledger_sql(bronze_dir, source, "runs")}) order by started_at desc limit 1""",
         )
-    cursors = ledger_path(bronze_dir, source, "cursors")
-    if cursors.exists():
+    if ledger_uris(bronze_dir, source, "cursors"):
         where = f"where stream = {quote(stream)}" if stream else ""
         lines += ["", f"Cursors of {source} (cursors.parquet)"]
         lines += table(
             con,
             f"""select stream, scope, cursor_field, cursor_value, run_id, updated_at
-                from read_parquet({quote(str(cursors))}) {where} order by stream, scope""",
+                from ({ledger_sql(bronze_dir, source, "cursors")}) {where} order by stream, scope""",
         )
     return lines
 
@@ -103,7 +102,10 @@ def anomaly_summary(settings) -> str:
 
 
 def shell_init_sql(settings) -> str:
-    """SQL creating read-only temp views `bronze_<source>_<stream>` over each stream's manifest files."""
+    """SQL creating read-only temp views `bronze_<source>_<stream>` over each stream's manifest files.
+
+    Run it on a connection prepared by `duckdb_io.enable_bronze` when the root is on object storage.
+    """
     by_stream: dict[tuple[str, str], list[str]] = {}
     for item in manifest_files(settings.bronze_dir):
         by_stream.setdefault((item.source, item.stream), []).append(item.path)
@@ -114,12 +116,9 @@ def shell_init_sql(settings) -> str:
         )
     for source in SOURCE_NAMES:
         for kind in LEDGERS:
-            path = ledger_path(settings.bronze_dir, source, kind)
-            if path.exists():
-                statements.append(
-                    f"create or replace temp view bronze_{source}_{kind} as "
-                    f"select * from read_parquet({quote(str(path.resolve()))});"
-                )
+            if ledger_uris(settings.bronze_dir, source, kind):
+                sql = ledger_sql(settings.bronze_dir, source, kind)
+                statements.append(f"create or replace temp view bronze_{source}_{kind} as {sql};")
     return "\n".join(statements) + "\n"
 
 

@@ -108,8 +108,13 @@ def check_conninfo(conninfo: str) -> None:
 
 
 def data_path(value: str) -> str:
-    """A data path as DuckLake wants it: an absolute folder or a URL, ending with `/`."""
+    """A data path as DuckLake wants it: an absolute folder or an s3:// URL, ending with `/`."""
     value = value.strip()
+    if "://" in value and not value.startswith("s3://"):
+        raise ConfigError(
+            f"DPL_WAREHOUSE_DATA={value}: a DuckLake's data path is a folder or s3://bucket/prefix "
+            "(S3-compatible stores through AWS_ENDPOINT_URL)"
+        )
     if "://" not in value:
         value = str(Path(value).expanduser().absolute())
     return value if value.endswith("/") else value + "/"

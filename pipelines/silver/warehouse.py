@@ -16,7 +16,6 @@ A SQLite catalog is switched to WAL mode when written, so that open readers neve
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -25,11 +24,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import ConfigError, DplError, ErrorClass
+from pipelines.silver.duckdb_io import create_s3_secret, load_extension
 from pipelines.silver.target import DuckLakeWarehouse, FileWarehouse, Warehouse, as_warehouse, describe_as_of
 
 LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 LAKE_ALIAS = "warehouse"  # the catalog name of a DuckLake opened by `connect`
 COMMIT_AUTHOR = "dpl"
+LAKE_SECRET = "dpl_warehouse_s3"  # the S3 secret of a lake's data path (bronze has its own)
 CATALOG_EXTENSIONS = {"duckdb": (), "sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",)}
 NOT_BUILT = "does not exist yet: run `make silver` first"
 
@@ -102,6 +103,8 @@ def attach_lake(con: duckdb.DuckDBPyConnection, target: DuckLakeWarehouse, alias
         raise DplError(ErrorClass.STORAGE, f"warehouse {target} {NOT_BUILT}")
     for name in ("ducklake", *CATALOG_EXTENSIONS[target.catalog]):
         load_extension(con, name)
+    if target.data_path:
+        enable_object_storage(con, target.data_path)
     if not read_only and target.catalog_file is not None:
         target.catalog_file.parent.mkdir(parents=True, exist_ok=True)
         if target.catalog == "sqlite":
@@ -122,25 +125,26 @@ def attach_lake(con: duckdb.DuckDBPyConnection, target: DuckLakeWarehouse, alias
 
 
 def allow_data_path(con: duckdb.DuckDBPyConnection, alias: str) -> None:
-    """Let a session that later turns file access off (the sandbox) still read the lake's Parquet files."""
+    """Reach the data path the catalog recorded (S3 credentials when on s3://), and let a session that later
+    turns file access off (the sandbox) still read the lake's Parquet files there, and nothing else."""
     row = con.execute("select value from ducklake_options(?) where option_name = 'data_path'", [alias]).fetchone()
+    if not row or not row[0]:
+        return
+    enable_object_storage(con, row[0])
     allowed = con.execute("select current_setting('allowed_directories')").fetchone()[0] or []
-    if row and row[0] and row[0] not in allowed:
+    if row[0] not in allowed:
         con.execute("set allowed_directories = ?", [[*allowed, row[0]]])
 
 
-def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Load a DuckDB extension from its pinned PyPI package (`duckdb-extension-<name>`), never from the network."""
-    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
-    path = None
-    if spec is not None and spec.origin:
-        path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
-    if path is None or not path.is_file():
-        package = f"duckdb-extension-{name.replace('_', '-')}=={duckdb.__version__}"
-        raise ConfigError(f"DuckDB's {name} extension is not installed: pip install {package} (see requirements.txt)")
-    con.execute("set autoinstall_known_extensions = false")
-    con.execute("set autoload_known_extensions = false")
-    con.execute(f"load {literal(str(path))}")
+def enable_object_storage(con: duckdb.DuckDBPyConnection, data_path: str) -> None:
+    """An s3:// data path: httpfs (from its pinned package) and a temporary S3 secret scoped to the bucket."""
+    if not data_path.startswith("s3://"):
+        return
+    bucket = data_path.removeprefix("s3://").split("/")[0]
+    if con.execute("select count(*) from duckdb_secrets() where name = ?", [LAKE_SECRET]).fetchone()[0]:
+        return
+    load_extension(con, "httpfs")
+    create_s3_secret(con, scope=f"s3://{bucket}", name=LAKE_SECRET)
 
 
 def use_wal(catalog: Path) -> None:

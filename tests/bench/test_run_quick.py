@@ -16,7 +16,7 @@ def test_quick_run_writes_every_case(tmp_path):
         [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--out-dir", str(out)],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     result = json.loads((out / "latest.json").read_text())
@@ -31,6 +31,7 @@ def test_quick_run_writes_every_case(tmp_path):
     assert cases["silver_ducklake"]["incremental_changed"]["stg_jira__issues"] == 20
     assert cases["bitbucket"]["calls"] >= cases["bitbucket"]["minimum_calls"] > 0
     assert cases["jenkins"]["calls"] >= cases["jenkins"]["minimum_calls"] > 0
+    assert cases["s3"]["publish"]["history"] == 200 and cases["s3"]["sync"]["s3_s"] > 0
     assert len(result["rows"]) == len(rows_for(cases)) >= len(CASES)  # every case has its rows, none stale
     assert all(row["met"] is None for row in result["rows"]) and not any("stale" in r["result"] for r in result["rows"])
     table = (out / "latest.md").read_text()

@@ -54,3 +54,19 @@ def test_lock_is_held_across_processes(tmp_path):
         proc.wait()
     with SourceLock(tmp_path, "jira"):  # a killed holder releases the lock
         pass
+
+
+def test_manifest_order_is_publication_order_even_for_runs_started_in_the_same_second(tmp_path):
+    """Run ids order runs to the second only; readers (silver, make load) rely on manifest order."""
+    import datetime as dt
+
+    from pipelines.bronze.ledger import Manifest, read_ledger
+
+    def manifest_row(path: str, run_id: str) -> dict:
+        return {"path": path, "source": "jenkins", "stream": "builds", "run_id": run_id, "part": 1, "rows": 1,
+                "bytes": 1, "sha256": "", "min_cursor": None, "max_cursor": None, "utf8_errors": 0,
+                "written_at": dt.datetime.now(dt.UTC)}  # fmt: skip
+
+    for run_id, path in (("20261203T102326Z-ffffff", "first"), ("20261203T102326Z-000000", "second")):
+        Manifest(tmp_path, "jenkins", run_id).append(manifest_row(path, run_id))
+    assert [row["path"] for row in read_ledger(tmp_path, "jenkins", "manifest")] == ["first", "second"]

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from pipelines.bronze.ledger import MANIFEST_SCHEMA, ledger_path, read_rows
+from pipelines.bronze.ledger import read_ledger
 from pipelines.bronze.settings import BronzeSettings
 from pipelines.bronze.verify import verify
 from pipelines.bronze.writer import BronzeWriter
@@ -22,7 +22,7 @@ def write(writer, stream, recs, cursors=None):
 
 
 def manifest(root, source="jira"):
-    return read_rows(ledger_path(root, source, "manifest"), MANIFEST_SCHEMA)
+    return read_ledger(root, source, "manifest")
 
 
 def test_partition_path_is_utc_ingestion_date(tmp_path):

@@ -5,15 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipelines.bronze.ledger import (
-    CURSORS_SCHEMA,
-    MANIFEST_SCHEMA,
-    RUNS_SCHEMA,
-    append_run,
-    ledger_path,
-    read_rows,
-    write_rows,
-)
+from pipelines.bronze.ledger import append_run, read_ledger, write_ledger
 from pipelines.dlt.pipelines import RunResult
 from pipelines.dlt.streams import Gap
 from pipelines.errors import DplError, ErrorClass
@@ -46,14 +38,13 @@ def result(
 
 def add_run(bronze_dir: Path, run: RunResult) -> RunResult:
     """Append the run's audit row to runs.parquet, as the runner does."""
-    append_run(Path(bronze_dir), run.source, run.audit_row())
+    append_run(bronze_dir, run.source, run.audit_row())
     return run
 
 
 def add_manifest(bronze_dir: Path, source: str, stream: str, rows: int, nbytes: int, written_at: dt.datetime) -> None:
     """Append one manifest row (no file behind it: the ops code only reads the ledger)."""
-    path = ledger_path(Path(bronze_dir), source, "manifest")
-    existing = read_rows(path, MANIFEST_SCHEMA)
+    existing = read_ledger(bronze_dir, source, "manifest")
     existing.append(
         {
             "path": f"{source}/{stream}/{written_at:%Y/%m/%d}/R-{len(existing)}.jsonl.zst",
@@ -70,12 +61,11 @@ def add_manifest(bronze_dir: Path, source: str, stream: str, rows: int, nbytes: 
             "written_at": written_at,
         }
     )
-    write_rows(path, existing, MANIFEST_SCHEMA)
+    write_ledger(bronze_dir, source, "manifest", existing)
 
 
 def add_cursor(bronze_dir: Path, source: str, stream: str, scope: str, value: str, updated_at: dt.datetime) -> None:
-    path = ledger_path(Path(bronze_dir), source, "cursors")
-    rows = read_rows(path, CURSORS_SCHEMA)
+    rows = read_ledger(bronze_dir, source, "cursors")
     rows.append(
         {
             "stream": stream,
@@ -86,8 +76,8 @@ def add_cursor(bronze_dir: Path, source: str, stream: str, scope: str, value: st
             "updated_at": updated_at,
         }
     )
-    write_rows(path, rows, CURSORS_SCHEMA)
+    write_ledger(bronze_dir, source, "cursors", rows)
 
 
 def runs(bronze_dir: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(Path(bronze_dir), source, "runs"), RUNS_SCHEMA)
+    return read_ledger(Path(bronze_dir), source, "runs")

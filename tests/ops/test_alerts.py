@@ -94,7 +94,7 @@ def test_failed_run_alerts_both_channels_without_any_secret(settings, webhook, m
     assert authenticated
     assert "Subject: [DPL] jira: run FAILED [AUTH_FAILED]" in mail and run.run_id in mail
     # ... and no secret is in any message, log line or state file
-    for blob in (json.dumps(body), mail, caplog.text, everything_written(settings.bronze_dir)):
+    for blob in (json.dumps(body), mail, caplog.text, everything_written(settings.bronze_dir.local_path())):
         assert SLACK_CANARY not in blob and SMTP_CANARY not in blob
 
 

@@ -11,9 +11,9 @@ calls `pipelines.cli.main(<cli arguments>)`. Points (each counted per call, from
   write            BronzeWriter._append returned (a page is in the part's zstd stream)
   bytes            _HashingFile.write is about to write compressed bytes to the `.tmp` part
   fsync            os.fsync is about to run (parts and ledgers)
-  rename           os.replace of a part `.tmp` to its final name is about to run
+  rename           os.replace of a part `.tmp` to its final name is about to run (object storage: its upload)
   renamed          ... has just run (the part is final but not yet in the manifest)
-  manifest         os.replace of manifest.parquet.tmp is about to run ("manifest-done": has run)
+  manifest         os.replace of a manifest segment's .tmp is about to run ("manifest-done": has run)
   cursors          os.replace of cursors.parquet.tmp is about to run ("cursors-done": has run)
   runs             os.replace of runs.parquet.tmp is about to run ("runs-done": has run)
   upsert           upsert_cursors is called (a resource's parts are published)
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pyarrow.parquet as pq
 
-from pipelines.bronze import ledger, writer
+from pipelines.bronze import ledger, storage, writer
 from pipelines.dlt import http, pipelines
 from pipelines.silver import build
 
@@ -107,6 +107,8 @@ def instrument() -> None:
     def replace(src, dst, *args, **kwargs):
         name = Path(dst).name
         kind = "rename" if name.endswith(writer.SUFFIX) else REPLACED.get(name)
+        if Path(dst).parent.name == ledger.MANIFEST_DIR:  # a manifest segment (or a compacted one)
+            kind = "manifest"
         if kind is None:
             return real_replace(src, dst, *args, **kwargs)
         hit(kind)
@@ -115,6 +117,34 @@ def instrument() -> None:
         return result
 
     os.replace = replace
+    instrument_object_storage()
+
+
+def instrument_object_storage() -> None:
+    """The same points on an object store: a part's upload (rename/renamed), ledger PUTs (manifest, cursors, runs)."""
+    real_publish = storage.BronzeRoot.publish
+    real_call = storage.s3_call
+
+    def publish(self, staged, rel):
+        if self.is_local:
+            return real_publish(self, staged, rel)
+        hit("rename")
+        result = real_publish(self, staged, rel)
+        hit("renamed")
+        return result
+
+    def s3_call(fs, op, key, *args, **kwargs):
+        name = key.rsplit("/", 1)[-1]
+        kind = "manifest" if f"/{ledger.MANIFEST_DIR}/" in key else REPLACED.get(name)
+        if op != "put" or kind is None:
+            return real_call(fs, op, key, *args, **kwargs)
+        hit(kind)
+        result = real_call(fs, op, key, *args, **kwargs)
+        hit(f"{kind}-done")
+        return result
+
+    storage.BronzeRoot.publish = publish
+    storage.s3_call = s3_call
 
 
 class _LedgerParquet:

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 import yaml
 import zstandard
 
-from pipelines.bronze.ledger import CURSORS_SCHEMA, MANIFEST_SCHEMA, RUNS_SCHEMA, cursor_after, ledger_path, read_rows
+from pipelines.bronze.ledger import cursor_after, read_ledger
 from pipelines.silver.warehouse import table_checksum
 from tests.conftest import REPO
 
@@ -369,7 +369,8 @@ def run_driver(cli: list[str], env: dict, *, kill=None, hold=None, fail=None, co
     if counts:
         argv += ["--counts", str(counts)]
     argv += ["--", *cli]
-    cwd = Path(env.get("DPL_BRONZE_DIR", "/tmp")).parent
+    bronze = env.get("DPL_BRONZE_DIR", "/tmp")
+    cwd = Path(bronze).parent if "://" not in bronze else Path(env["DPL_WAREHOUSE"]).parent  # s3://: the warehouse's
     cwd.mkdir(parents=True, exist_ok=True)
     if POOL is not None:
         done = POOL.run(argv, env, cwd, timeout)
@@ -489,6 +490,18 @@ def silver_fingerprint(bronze: Path, warehouse: Path) -> dict[str, tuple[int, in
         con.close()
 
 
+def rerun_problems(name: str, bronze: Path, warehouse: Path, reference: Reference, source: str) -> list[str]:
+    """After a re-run: silver equal to the clean run's, no duplicate key, no cursor ahead of published data."""
+    problems = []
+    diff = fingerprint_diff(fingerprint(bronze, warehouse), reference.fingerprint)
+    if diff:
+        problems.append(f"{name}: silver differs from a clean run: {diff}")
+    if duplicate_keys(warehouse):
+        problems.append(f"{name}: duplicate silver keys {duplicate_keys(warehouse)}")
+    violations, _ = cursor_violations(bronze, reference.bronze, source)
+    return problems + [f"{name}: after the re-run: {v}" for v in violations]
+
+
 def duplicate_keys(warehouse: Path) -> dict[str, int]:
     """{table: rows beyond one per unique key} for every stored model with a unique key."""
     from pipelines.silver.models import load_models
@@ -524,21 +537,20 @@ def silver_files(warehouse: Path) -> set[str]:
 
 
 def manifest_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "manifest"), MANIFEST_SCHEMA)
+    return read_ledger(bronze, source, "manifest")
 
 
 def rows(bronze: Path, source: str, kind: str) -> list[dict]:
     """The rows of one ledger (manifest, cursors, runs)."""
-    schema = {"manifest": MANIFEST_SCHEMA, "cursors": CURSORS_SCHEMA, "runs": RUNS_SCHEMA}[kind]
-    return read_rows(ledger_path(bronze, source, kind), schema)
+    return read_ledger(bronze, source, kind)
 
 
 def runs_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "runs"), RUNS_SCHEMA)
+    return read_ledger(bronze, source, "runs")
 
 
 def cursor_rows(bronze: Path, source: str) -> list[dict]:
-    return read_rows(ledger_path(bronze, source, "cursors"), CURSORS_SCHEMA)
+    return read_ledger(bronze, source, "cursors")
 
 
 def envelopes(bronze: Path, source: str) -> list[dict]:

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from pipelines.bronze.ledger import write_ledger
 from pipelines.bronze.verify import verify
 from pipelines.cli import main
 from pipelines.shell import run_shell
@@ -160,7 +161,7 @@ def test_the_warehouse_has_one_writer_and_refusals_are_one_line(lab, canary_env,
 
     # 1. `make silver` mid-build holds the write lock: warehouse readers and a second build are refused
     #    (`make stats` reads only the bronze ledgers: it keeps working)
-    (tmp_path / "bronze" / "jenkins" / "manifest.parquet").unlink()  # force a rebuild with other content
+    write_ledger(tmp_path / "bronze", "jenkins", "manifest", [])  # force a rebuild with other content
     building = hold(["silver", "--full"], env, "silver-record:1", tmp_path / "hold-silver")
     refused = {
         "shell": lambda: run_shell_main(),

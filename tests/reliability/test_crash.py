@@ -77,15 +77,10 @@ def run_scenario(lab, source: str, folder, phase: str, point: str, n: int, quara
     if report.corrupt or set(report.orphans) != left:
         problems.append(f"{name}: after the re-run: {report}")
     warehouse = folder / "silver.duckdb"
-    diff = support.fingerprint_diff(support.fingerprint(bronze, warehouse), reference.fingerprint)
-    if diff:
-        problems.append(f"{name}: silver differs from a clean run: {diff}")
-    if support.duplicate_keys(warehouse):
-        problems.append(f"{name}: duplicate silver keys {support.duplicate_keys(warehouse)}")
+    problems += support.rerun_problems(name, bronze, warehouse, reference, source)
     if left & support.silver_files(warehouse):
         problems.append(f"{name}: orphans read by silver: {left & support.silver_files(warehouse)}")
-    violations, _ = support.cursor_violations(bronze, reference.bronze, source)
-    return problems + [f"{name}: after the re-run: {v}" for v in violations]
+    return problems
 
 
 def check_after_kill(name: str, bronze, reference, source: str, quarantine: bool) -> list[str]:

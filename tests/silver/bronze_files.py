@@ -19,7 +19,7 @@ class Bronze:
     """Writes bronze files the way the bronze writer publishes them (one call, one file)."""
 
     def __init__(self, root: Path, start: str = "2026-11-20T10:00:00"):
-        self.root = root
+        self.root = Path(root)
         self.clock = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC)
         self.runs = itertools.count(1)
 

@@ -21,7 +21,7 @@ import duckdb
 from agent.sandbox import open_session
 from pipelines import lakehouse
 from pipelines.settings import load_settings
-from pipelines.silver.warehouse import load_extension
+from pipelines.silver.duckdb_io import load_extension
 
 FINGERPRINT = (
     "select (select count(*) from stg_jira__issues) as issues, "

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from pipelines.cli import main
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.silver import build_silver
 from pipelines.silver.models import load_models
@@ -136,3 +137,23 @@ def test_a_ducklake_on_a_duckdb_catalog_builds_but_has_one_process_at_a_time(tmp
         holder.kill()
         holder.wait()
     assert caught.value.error_class == ErrorClass.LOCKED and f"process {holder.pid}" in str(caught.value)
+
+
+def test_a_ducklake_with_its_data_on_s3_builds_the_same_and_the_shell_reads_it(tmp_path, s3_server, s3_lake, capsys):
+    bronze = Bronze(tmp_path / "bronze")
+    on_file = gold_settings(tmp_path, warehouse="file.duckdb")
+    on_lake = on_file.replace(warehouse=s3_lake.target)
+    for step in steps(bronze)[:2]:
+        step()
+        build_silver(on_file)
+        build_silver(on_lake)
+    assert checksums(on_lake, views=False) == checksums(on_file, views=False)
+    bucket = s3_lake.target.data_path.removeprefix("s3://").split("/")[0]
+    assert any(key.endswith(".parquet") for key in s3_server.keys(bucket, "lake/"))
+    expected = query(on_file, "select count(*) from jira_issues")[0][0]
+    # the shell's locked sandbox reads the lake's Parquet on S3, and nothing outside its data path
+    assert main(["shell", "--sql", "select count(*) as n from jira_issues;"]) == 0
+    assert capsys.readouterr().out.split()[-1] == str(expected)
+    s3_server.client().put_object(Bucket=bucket, Key="elsewhere/x.csv", Body=b"a\n1\n")
+    assert main(["shell", "--sql", f"select * from read_csv('s3://{bucket}/elsewhere/x.csv');"]) == 1
+    assert "refused" in capsys.readouterr().err
