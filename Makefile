@@ -43,7 +43,7 @@ check: bootstrap ## validate config + secrets and reach every configured source
 demo: bootstrap ## run everything end to end on the bundled simulators (into .demo/)
 	$(PY) scripts/demo.py
 
-demo-lake: bootstrap ## the demo with bronze on a local S3 server (moto), started and stopped here
+demo-lake: bootstrap ## the demo on a local S3 (moto) and a DuckLake on a local PostgreSQL, a reader during a build
 	$(PY) scripts/demo_lake.py
 
 test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
