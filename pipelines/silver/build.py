@@ -18,7 +18,7 @@ import pyarrow as pa
 from pipelines.bronze.ledger import BronzeFile, ledger_signature, manifest_files, read_ledger
 from pipelines.bronze.storage import BronzeRoot
 from pipelines.errors import DplError, ErrorClass
-from pipelines.silver import corrections, delivery, jira
+from pipelines.silver import corrections, delivery, fingerprint, jira
 from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relation_sql, shape_type, split_relation
 from pipelines.silver.comments import apply_comments
 from pipelines.silver.duckdb_io import enable_bronze
@@ -33,15 +33,20 @@ create table if not exists _silver_files (
 create table if not exists _silver_state (key varchar, value varchar);
 """
 STORED = ("merge", "table")
+DICTIONARY_KEY = "dictionary"  # _silver_state key: the digest of the comments the last build applied
 
 
 def build_silver(settings, full: bool = False) -> dict:
     """Merge new bronze files into the silver tables (all files when `full`); {table: {rows, changed}}."""
-    models = load_models()
     files = manifest_files(settings.bronze_dir)
-    config = settings.jira_silver
+    digest = fingerprint.inputs(settings, files)
     started = time.monotonic()
     with connect(settings.warehouse) as con, transaction(con, settings.warehouse) as commit:
+        if not full and (unchanged := last_summary(con, digest)) is not None:
+            log.info("silver: nothing new since the last build (%.2f s)", time.monotonic() - started)
+            return unchanged
+        models = load_models()
+        config = settings.jira_silver
         enable_bronze(con, settings.bronze_dir)
         con.execute("set preserve_insertion_order = false")
         con.execute(STATE_DDL)
@@ -49,12 +54,13 @@ def build_silver(settings, full: bool = False) -> dict:
         jira.define_custom_field_macros(con, mapping)
         state = dict(con.execute("select key, value from _silver_state").fetchall())
         wanted = desired_state(models, mapping)
-        reason = "requested" if full else rebuild_reason(con, models, state, wanted)
+        natural = rebuild_reason(con, models, state, wanted)
+        reason = "requested" if full and natural is None else natural
         merged = set() if reason else {row[0] for row in con.execute("select path from _silver_files").fetchall()}
         batch = [f for f in files if f.path not in merged]
         check_present(settings.bronze_dir, batch)
         shapes = jira.with_custom_fields(load_shapes(), mapping)
-        run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
+        run = Run(con, settings.bronze_dir, models, files, batch, reason, state, shapes)
         mode = f"full ({reason})" if reason else "incremental"
         commit.message = f"silver {mode} build: {len(batch)} new bronze file(s)"
         jira.write_config_tables(con, config)
@@ -67,10 +73,27 @@ def build_silver(settings, full: bool = False) -> dict:
             log.info("silver: dropped %s (%s now)", name, changed[name])
         summary = {m.name: result for m in models if (result := run.model(m)) is not None}
         corrections.log_applications(con)  # after the models: the corrections' outcomes are views
-        apply_comments(con, models, jira.custom_descriptions(mapping))
-        record(con, batch, reason is not None, wanted | run.signatures)
+        custom = jira.custom_descriptions(mapping)
+        described = fingerprint.dictionary(custom)
+        if run.recreated or state.get(DICTIONARY_KEY) != described:  # merged tables keep their comments
+            apply_comments(con, models, custom)
+        done = {DICTIONARY_KEY: described, **fingerprint.summary_state(summary, digest)}
+        record(con, batch, reason is not None, wanted | run.signatures | done)
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
+
+
+def last_summary(con: duckdb.DuckDBPyConnection, digest: str) -> dict | None:
+    """The last build's summary when nothing it was built from changed and its relations all exist, else None."""
+    existing = relations(con)
+    if existing.get("_silver_state") != "BASE TABLE":
+        return None
+    state = dict(con.execute("select key, value from _silver_state").fetchall())
+    summary = fingerprint.stored_summary(state, digest)
+    views = [key.removeprefix("view:") for key in state if key.startswith("view:")]
+    if summary is None or any(existing.get(name) != "BASE TABLE" for name in summary):
+        return None
+    return None if any(existing.get(name) != "VIEW" for name in views) else summary
 
 
 def desired_state(models: list[Model], mapping: dict) -> dict[str, str]:
@@ -143,7 +166,9 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[BronzeFile], full: bool, 
 class Run:
     """One build: binds bronze relations to files and materializes each model."""
 
-    def __init__(self, con, bronze_dir: BronzeRoot, models: list[Model], files, batch, full: bool, state, shapes):
+    def __init__(self, con, bronze_dir: BronzeRoot, models: list[Model], files, batch, reason, state, shapes):
+        """`reason`: why the build is full (None: incremental; "requested": full, though no model changed)."""
+        full = reason is not None
         self.con = con
         self.bronze_dir = bronze_dir
         self.models = {model.name: model for model in models}
@@ -154,7 +179,8 @@ class Run:
         self.signatures: dict[str, str] = {}
         self.new_streams = {(f.source, f.stream) for f in self.batch}
         self.shapes = shapes
-        self.views_current = not full and self.views_unchanged()
+        self.views_current = reason in (None, "requested") and self.views_unchanged()
+        self.recreated = full  # has the build (re-)created a relation? (which drops its comments)
 
     def model(self, model: Model) -> dict | None:
         """Materialize one model; the summary entry of a stored table, None otherwise."""
@@ -163,6 +189,7 @@ class Run:
             if model.materialized == "view":
                 self.signatures[f"view:{model.name}"] = model.checksum
                 if not self.views_current:
+                    self.recreated = True
                     self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
                 result = None
             elif model.materialized == "batch":
@@ -191,19 +218,29 @@ class Run:
         if not self.full and not self.inputs(model) & self.new_streams:
             return {"rows": self.count(model.name), "changed": 0}
         self.bind(model)
-        batch = dedup_sql(model, unique=self.keys_unique(model))
         if self.full:
-            self.con.execute(f"create or replace table {model.name} as\n{batch}\n")
-            rows = self.count(model.name)
-            return {"rows": rows, "changed": rows}
-        changed = self.con.execute(merge_sql(model, batch)).fetchone()[0]
+            return self.rebuild(model)
+        unique = self.keys_unique(model, f"(\n{model.sql}\n) as model")
+        changed = self.con.execute(merge_sql(model, dedup_sql(model, model.sql, unique))).fetchone()[0]
         return {"rows": self.count(model.name), "changed": int(changed)}
 
-    def keys_unique(self, model: Model) -> bool:
-        """Does the batch hold each key once? (Then the de-duplication window can be skipped.)"""
+    def rebuild(self, model: Model) -> dict:
+        """The table from all of the model's rows; de-duplicated afterwards, and only when a key repeats.
+
+        Storing first and checking the stored key columns reads the model once when no key repeats (checking
+        first would run it twice, always)."""
+        self.con.execute(f"create or replace table {model.name} as\n{dedup_sql(model, model.sql, unique=True)}\n")
+        if not self.keys_unique(model, model.name):
+            # from the model again, not from the table: a DuckLake cannot read a table it replaces in a transaction
+            self.con.execute(f"create or replace table {model.name} as\n{dedup_sql(model, model.sql)}\n")
+        rows = self.count(model.name)
+        return {"rows": rows, "changed": rows}
+
+    def keys_unique(self, model: Model, relation: str) -> bool:
+        """Does `relation` hold each key of the model once? (Then the de-duplication window can be skipped.)"""
         keys = ", ".join(model.unique_key)
         present = " and ".join(f"{key} is not null" for key in model.unique_key)
-        sql = f"select count(*) = count(distinct ({keys})) from (\n{model.sql}\n) as model where {present}"
+        sql = f"select count(*) = count(distinct ({keys})) from {relation} where {present}"
         return bool(self.con.execute(sql).fetchone()[0])
 
     def table(self, model: Model) -> dict:
@@ -213,6 +250,7 @@ class Run:
         if not self.full and self.state.get(f"inputs:{model.name}") == signature:
             return {"rows": self.count(model.name), "changed": 0}
         self.con.execute(f"create or replace table {model.name} as\n{model.sql}\n")
+        self.recreated = True
         rows = self.count(model.name)
         return {"rows": rows, "changed": rows}
 
@@ -252,15 +290,15 @@ class Run:
         return int(self.con.execute(f"select count(*) from {name}").fetchone()[0])
 
 
-def dedup_sql(model: Model, unique: bool = False) -> str:
-    """The model's rows, one per unique key: the latest by its version columns (NULL oldest).
+def dedup_sql(model: Model, rows: str, unique: bool = False) -> str:
+    """The rows of query `rows` (the model's), one per unique key: the latest by the version columns (NULL oldest).
 
     `unique`: the caller checked that no key repeats, so rows only lose NULL keys.
     """
     keys = ", ".join(model.unique_key)
     present = " and ".join(f"{key} is not null" for key in model.unique_key)
     order = ", ".join(f"{column} desc nulls last" for column in model.version)
-    select = f"select * from (\n{model.sql}\n) as model where {present}"
+    select = f"select * from (\n{rows}\n) as model where {present}"
     if unique:
         return select
     return f"{select}\nqualify row_number() over (partition by {keys} order by {order}) = 1"

@@ -112,6 +112,30 @@ def test_running_twice_changes_nothing(tmp_path):
     assert {name: entry["changed"] for name, entry in summary.items() if entry["changed"]} == {}
 
 
+def test_a_build_with_nothing_new_returns_the_last_summary_and_writes_nothing(tmp_path):
+    bronze = Bronze(tmp_path / "bronze")
+    runs = write_runs(bronze)
+    runs[0]()
+    settings = settings_for(tmp_path)
+    built = build_silver(settings)
+    stamp = "select count(*), max(merged_at) from _silver_files"
+    merged = query(settings, stamp)
+    again = build_silver(settings)
+    assert again == {name: {"rows": entry["rows"], "changed": 0} for name, entry in built.items()}
+    assert query(settings, stamp) == merged  # nothing recorded: the build stopped before writing
+
+    # any input changing makes it a real build again: a setting, a dropped view, new bronze
+    relabelled = settings_for(tmp_path, jira_silver={"release_label_patterns": ["^rel-(?<version>.+)$"]})
+    build_silver(relabelled)
+    assert query(relabelled, "select pattern from _silver_jira_release_label_patterns") == [("^rel-(?P<version>.+)$",)]
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("drop view jira_issues")
+    build_silver(relabelled)
+    assert query(relabelled, "select count(*) from jira_issues") == [(3,)]
+    runs[1]()
+    assert build_silver(relabelled)["stg_jira__issues"] == {"rows": 4, "changed": 2}
+
+
 def test_newest_version_wins_whatever_the_file_order(tmp_path):
     bronze = Bronze(tmp_path / "bronze")
     settings = settings_for(tmp_path)
