@@ -9,6 +9,8 @@ root (`BronzeRoot.uri`: a local path or an s3:// URL, which `duckdb_io.enable_br
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -67,11 +69,17 @@ def quote(text: str) -> str:
 
 
 def load_shapes(path: Path = SHAPES_FILE) -> dict[str, object]:
-    """{`<source>_<stream>`: payload shape} from sql/payload_shapes.yml."""
+    """{`<source>_<stream>`: payload shape} from sql/payload_shapes.yml (a copy: callers may change it)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return copy.deepcopy(_parse_shapes(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
         raise DplError(ErrorClass.CONFIG, f"{path}: unreadable payload shapes ({exc})") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_shapes(text: str) -> dict[str, object]:
+    """The parsed shapes, once per text (parsing costs a build ~0.1 s)."""
+    return yaml.safe_load(text) or {}
 
 
 def shape_type(shape: object) -> str:

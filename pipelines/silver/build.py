@@ -42,7 +42,7 @@ def build_silver(settings, full: bool = False) -> dict:
     digest = fingerprint.inputs(settings, files)
     started = time.monotonic()
     with connect(settings.warehouse) as con, transaction(con, settings.warehouse) as commit:
-        if not full and (unchanged := last_summary(con, digest)) is not None:
+        if not full and (unchanged := fingerprint.last_summary(con, digest)) is not None:
             log.info("silver: nothing new since the last build (%.2f s)", time.monotonic() - started)
             return unchanged
         models = load_models()
@@ -72,7 +72,7 @@ def build_silver(settings, full: bool = False) -> dict:
         for name in drop_relations(con, changed):
             log.info("silver: dropped %s (%s now)", name, changed[name])
         summary = {m.name: result for m in models if (result := run.model(m)) is not None}
-        corrections.log_applications(con)  # after the models: the corrections' outcomes are views
+        corrections.log_applications(con, settings.corrections)  # after the models: the corrections' outcomes are views
         custom = jira.custom_descriptions(mapping)
         described = fingerprint.dictionary(custom)
         if run.recreated or state.get(DICTIONARY_KEY) != described:  # merged tables keep their comments
@@ -81,19 +81,6 @@ def build_silver(settings, full: bool = False) -> dict:
         record(con, batch, reason is not None, wanted | run.signatures | done)
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
-
-
-def last_summary(con: duckdb.DuckDBPyConnection, digest: str) -> dict | None:
-    """The last build's summary when nothing it was built from changed and its relations all exist, else None."""
-    existing = relations(con)
-    if existing.get("_silver_state") != "BASE TABLE":
-        return None
-    state = dict(con.execute("select key, value from _silver_state").fetchall())
-    summary = fingerprint.stored_summary(state, digest)
-    views = [key.removeprefix("view:") for key in state if key.startswith("view:")]
-    if summary is None or any(existing.get(name) != "BASE TABLE" for name in summary):
-        return None
-    return None if any(existing.get(name) != "VIEW" for name in views) else summary
 
 
 def desired_state(models: list[Model], mapping: dict) -> dict[str, str]:

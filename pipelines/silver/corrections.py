@@ -186,9 +186,11 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, settings: CorrectionsSet
     con.executemany("insert into _silver_correction_fields values (?, ?)", sorted(set(names)))
 
 
-def log_applications(con: duckdb.DuckDBPyConnection) -> int:
+def log_applications(con: duckdb.DuckDBPyConnection, settings: CorrectionsSettings) -> int:
     """Append the corrections whose outcome or inputs changed since their last logged row; how many."""
     con.execute(LOG_DDL)
+    if not settings.corrections:  # the outcomes hold one row per correction: none to log (and no join to run)
+        return 0
     columns = (
         "correction_id, issue_key, field, jira_value, local_value, strategy, outcome, jira_changed_at, "
         "jira_updated, made_at, author, reason"

@@ -13,10 +13,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import duckdb
+
 from pipelines.bronze.ledger import LEDGERS, BronzeFile, ledger_signature
 from pipelines.silver.bronze import SHAPES_FILE, split_relation
 from pipelines.silver.dictionary import FILE_NAME as DICTIONARY_FILE
 from pipelines.silver.models import BRONZE_RELATION, LAYERS, SQL_DIR
+from pipelines.silver.warehouse import relations
 
 CODE_DIR = Path(__file__).resolve().parent
 INPUTS_KEY = "inputs"  # _silver_state key of the digest of the last build's inputs
@@ -74,11 +77,19 @@ def dictionary(custom: dict[str, str]) -> str:
     return f"{described}:{hashlib.sha256(json.dumps(custom, sort_keys=True).encode()).hexdigest()[:16]}"
 
 
-def stored_summary(state: dict[str, str], wanted: str) -> dict | None:
-    """The last build's summary when its inputs digest is `wanted` (all unchanged), else None."""
-    if state.get(INPUTS_KEY) != wanted or SUMMARY_KEY not in state:
+def last_summary(con: duckdb.DuckDBPyConnection, digest: str) -> dict | None:
+    """The last build's summary when its inputs digest is `digest` and its relations all exist, else None."""
+    existing = relations(con)
+    if existing.get("_silver_state") != "BASE TABLE":
         return None
-    return {name: {"rows": rows, "changed": 0} for name, rows in json.loads(state[SUMMARY_KEY]).items()}
+    state = dict(con.execute("select key, value from _silver_state").fetchall())
+    if state.get(INPUTS_KEY) != digest or SUMMARY_KEY not in state:
+        return None
+    rows = json.loads(state[SUMMARY_KEY])
+    views = [key.removeprefix("view:") for key in state if key.startswith("view:")]
+    if any(existing.get(name) != "BASE TABLE" for name in rows) or any(existing.get(v) != "VIEW" for v in views):
+        return None
+    return {name: {"rows": count, "changed": 0} for name, count in rows.items()}
 
 
 def summary_state(summary: dict, digest: str) -> dict[str, str]:
