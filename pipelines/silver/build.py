@@ -33,6 +33,7 @@ create table if not exists _silver_files (
 create table if not exists _silver_state (key varchar, value varchar);
 """
 STORED = ("merge", "table")
+MERGE_BATCH = "_merge_batch"  # the temporary table holding a merge model's de-duplicated batch
 DICTIONARY_KEY = "dictionary"  # _silver_state key: the digest of the comments the last build applied
 
 
@@ -208,7 +209,11 @@ class Run:
         if self.full:
             return self.rebuild(model)
         unique = self.keys_unique(model, f"(\n{model.sql}\n) as model")
-        changed = self.con.execute(merge_sql(model, dedup_sql(model, model.sql, unique))).fetchone()[0]
+        self.con.execute(f"create or replace temp table {MERGE_BATCH} as\n{dedup_sql(model, model.sql, unique)}\n")
+        changed = 0
+        for statement in merge_sql(model, MERGE_BATCH):
+            changed = self.con.execute(statement).fetchone()[0]
+        self.con.execute(f"drop table {MERGE_BATCH}")
         return {"rows": self.count(model.name), "changed": int(changed)}
 
     def rebuild(self, model: Model) -> dict:
@@ -291,13 +296,17 @@ def dedup_sql(model: Model, rows: str, unique: bool = False) -> str:
     return f"{select}\nqualify row_number() over (partition by {keys} order by {order}) = 1"
 
 
-def merge_sql(model: Model, dedup: str) -> str:
-    """MERGE the de-duplicated batch: insert new keys, update a row only from a newer version."""
+def merge_sql(model: Model, batch: str) -> tuple[str, str]:
+    """Merge the de-duplicated `batch` table: delete the rows it has newer versions of, insert its rows whose key
+    is then absent (new keys and newer versions; the count is the rows changed).
+
+    Not MERGE ... UPDATE SET *: updating every column of rows spread over the whole table costs DuckDB
+    ~20x more than deleting them and appending the new versions (measured: 1k rows into 1M)."""
     on = " and ".join(f"t.{key} = s.{key}" for key in model.unique_key)
     return (
-        f"merge into {model.name} as t using (\n{dedup}\n) as s on ({on})\n"
-        f"when matched and ({newer_condition(model.version)}) then update set *\n"
-        "when not matched then insert *"
+        f"delete from {model.name} as t using {batch} as s where {on} and ({newer_condition(model.version)})",
+        f"insert into {model.name} select * from {batch} as s "
+        f"where not exists (select 1 from {model.name} as t where {on})",
     )
 
 
