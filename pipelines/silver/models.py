@@ -7,7 +7,7 @@ A model file starts with its grain comment and a config comment, e.g.::
 
 `materialized` is one of
   - `view` (default): a persisted view over other relations (never over bronze);
-  - `merge`: a table kept up to date by MERGE of the de-duplicated batch of new bronze files;
+  - `merge`: a table kept up to date by merging the de-duplicated batch of new bronze files;
     `unique_key` names the key columns, `version` the ordering columns (latest wins, NULL oldest);
   - `batch`: a temporary table over this build's batch, shared by the merge models that read it;
   - `table`: a table rebuilt from all its input files whenever that set of files changes
