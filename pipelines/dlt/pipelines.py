@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import orjson
 
+from pipelines import signals
 from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.storage import BronzeRoot
@@ -132,6 +133,9 @@ def run_source(
             schedule_grace=dt.timedelta(minutes=float(settings.alerts.schedule.grace_minutes)),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
+        removed = writer.clear_dead_runs()  # we hold the lock: whatever is staged belongs to a dead run
+        if removed:
+            log.info("%s: removed %d temp file(s) left by dead runs: %s", source, len(removed), ", ".join(removed[:5]))
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
         result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
         progress = Progress(source, result.stats, settings.time.progress_interval_s)
@@ -142,7 +146,7 @@ def run_source(
                 _run_resource(resource, module.STREAMS, writer, ctx, result, progress, drift)
         except BaseException as exc:
             result.error = classify(exc)
-            if not isinstance(exc, Exception):
+            if not isinstance(exc, Exception):  # a signal (Ctrl-C, SIGTERM): publish whole pages, record, stop
                 result.ended_at = utc_now()
                 result.status = "failed"
                 _finish(writer, result, bronze_dir)
@@ -291,7 +295,7 @@ def classify(exc: BaseException) -> DplError:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     if isinstance(exc, KeyboardInterrupt):
-        return DplError(ErrorClass.INTERNAL, "interrupted", advice="run again; the next run resumes from the cursors")
+        return DplError(ErrorClass.INTERRUPTED, signals.describe(signals.as_interrupted(exc)))
     log.debug("unexpected error", exc_info=exc)
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 
