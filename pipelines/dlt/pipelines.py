@@ -138,7 +138,7 @@ def run_source(
             log.info("%s: removed %d temp file(s) left by dead runs: %s", source, len(removed), ", ".join(removed[:5]))
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
         result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
-        progress = Progress(source, result.stats, settings.time.progress_interval_s)
+        progress = Progress(source, result.stats, settings.time.progress_interval_s, totals=ctx.totals)
         drift = PathCollector()
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
@@ -195,7 +195,7 @@ def _run_resource(
             pending[key] = (spec.cursor_field, page.checkpoint)
         elif cursor is not None and (key not in pending or cursor > pending[key][1]):
             pending[key] = (spec.cursor_field, cursor)
-        progress.update(page.stream, written)
+        progress.update(page.stream, written, page.scope)
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
