@@ -160,3 +160,17 @@ def test_a_stop_inside_a_deferred_step_is_raised_at_its_end():
     assert steps == ["published", "listed"]
     assert stop.value.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
+
+
+@pytest.mark.soak
+def test_sigterm_to_a_backfill_of_every_source_stops_its_child(start_sim, sim_env, tmp_path):
+    sim_env("jira", start_sim("jira", scale={"issues": 400}, **SLOW))
+    root = BronzeRoot(tmp_path / "bronze")
+    proc = start("backfill", "--days", "3650")
+    wait_for(lambda: staged(root, "jira"), "the child writing", proc)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=90)[0]
+    assert proc.returncode == 143, out
+    (run,) = runs(root.local, "jira")
+    assert (run["mode"], run["status"], run["error_class"]) == ("backfill", "failed", "INTERRUPTED")
+    assert temp_files(root, "jira") == []
