@@ -75,6 +75,18 @@ def deferred() -> Iterator[None]:
             raise _pending.pop()
 
 
+def interruption(exc: BaseException) -> Interrupted | None:
+    """The stop behind `exc`: itself, or one a library wrapped (`raise ... from` it); None otherwise."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return as_interrupted(current)
+        seen.add(id(current))
+        current = current.__cause__
+    return None
+
+
 def as_interrupted(exc: KeyboardInterrupt) -> Interrupted:
     """The `Interrupted` behind a KeyboardInterrupt (a plain one is Ctrl-C's SIGINT)."""
     return exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT, "SIGINT")

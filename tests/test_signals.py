@@ -15,7 +15,8 @@ import pytest
 from pipelines import signals
 from pipelines.bronze.storage import BronzeRoot
 from pipelines.bronze.verify import verify
-from pipelines.errors import Interrupted
+from pipelines.dlt.pipelines import classify
+from pipelines.errors import DplError, ErrorClass, Interrupted
 from tests.helpers import runs
 
 SLOW = {"latency_ms": 40}  # a run lasts seconds: a signal lands in its middle
@@ -174,3 +175,23 @@ def test_sigterm_to_a_backfill_of_every_source_stops_its_child(start_sim, sim_en
     (run,) = runs(root.local, "jira")
     assert (run["mode"], run["status"], run["error_class"]) == ("backfill", "failed", "INTERRUPTED")
     assert temp_files(root, "jira") == []
+
+
+def test_a_stop_is_found_behind_a_library_wrapper_and_wins_over_the_error_being_handled():
+    stop = Interrupted(signal.SIGTERM, "SIGTERM")
+    try:
+        try:
+            raise stop
+        except Interrupted as exc:
+            raise RuntimeError("extraction failed") from exc  # what dlt does with what a resource raises
+    except RuntimeError as wrapped:
+        assert signals.interruption(wrapped) is stop
+        assert classify(wrapped).error_class == "INTERRUPTED"
+    try:
+        try:
+            raise DplError(ErrorClass.SERVER_ERROR, "503")
+        except DplError:
+            raise stop from None  # the signal landed during a retry's wait
+    except Interrupted as exc:
+        assert classify(exc).message == "terminated by SIGTERM"
+    assert signals.interruption(ValueError("x")) is None

@@ -146,11 +146,14 @@ def run_source(
                 _run_resource(resource, module.STREAMS, writer, ctx, result, progress, drift)
         except BaseException as exc:
             result.error = classify(exc)
-            if not isinstance(exc, Exception):  # a signal (Ctrl-C, SIGTERM): publish whole pages, record, stop
+            stop = signals.interruption(exc)
+            if stop is not None or not isinstance(exc, Exception):  # a signal: publish whole pages, record, stop
                 result.ended_at = utc_now()
                 result.status = "failed"
                 _finish(writer, result, bronze_dir)
-                raise
+                if stop is None or stop is exc:
+                    raise
+                raise stop from exc  # the signal's stop, not the wrapper a library put around it
         finally:
             progress.close()
         _finish(writer, result, bronze_dir, ctx)
@@ -287,6 +290,9 @@ def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: BronzeRoot, ctx
 
 def classify(exc: BaseException) -> DplError:
     """The DplError behind an exception (dlt wraps what resources raise), or an INTERNAL one."""
+    stop = signals.interruption(exc)
+    if stop is not None:  # first: a signal may land while an API error is being handled (a retry's wait)
+        return DplError(ErrorClass.INTERRUPTED, signals.describe(stop))
     seen = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -294,8 +300,6 @@ def classify(exc: BaseException) -> DplError:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    if isinstance(exc, KeyboardInterrupt):
-        return DplError(ErrorClass.INTERRUPTED, signals.describe(signals.as_interrupted(exc)))
     log.debug("unexpected error", exc_info=exc)
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 
