@@ -17,6 +17,7 @@ from pipelines.bronze.storage import BronzeRoot
 from pipelines.bronze.verify import verify
 from pipelines.dlt.pipelines import classify
 from pipelines.errors import DplError, ErrorClass, Interrupted
+from pipelines.schedules import failure_streak
 from tests.helpers import runs
 
 SLOW = {"latency_ms": 40}  # a run lasts seconds: a signal lands in its middle
@@ -195,3 +196,12 @@ def test_a_stop_is_found_behind_a_library_wrapper_and_wins_over_the_error_being_
     except Interrupted as exc:
         assert classify(exc).message == "terminated by SIGTERM"
     assert signals.interruption(ValueError("x")) is None
+
+
+def test_a_stopped_run_is_not_a_failure_of_the_source_for_the_backoff():
+    def row(status, klass=None):
+        return {"status": status, "error_class": klass}
+
+    rows = [row("failed", "SERVER_ERROR"), row("failed", "INTERRUPTED"), row("failed", "SERVER_ERROR")]
+    assert failure_streak(rows) == (2, "SERVER_ERROR")
+    assert failure_streak([row("success"), row("failed", "INTERRUPTED")]) == (0, None)
