@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -62,12 +63,13 @@ class Progress:
         self.reported: set[str] = set()  # streams with pages since the last log lines
         self.current = ""
 
-    def update(self, stream: str, records: int, scope: str = "*") -> None:
-        """Count a page of `stream` (its records written) and report when it is time."""
+    def update(self, stream: str, records: int, scope: str = "*", empty: bool = False) -> None:
+        """Count a page of `stream` (its records written; `empty`: a page that only moves a cursor) and
+        report when it is time."""
         now = self.clock()
         state = self.streams.setdefault(stream, StreamProgress())
         state.records += records
-        state.pages += 1
+        state.pages += 0 if empty else 1
         state.by_scope[scope] += records
         state.calls += self.stats.api_calls - self.calls_seen
         state.busy_s += now - self.last_page
@@ -75,7 +77,8 @@ class Progress:
         self.reported.add(stream)
         if self.tty and now - self.last_live >= LIVE_INTERVAL_S:
             self.last_live = now
-            self.out.write("\r\033[K" + self.line(stream))
+            width = shutil.get_terminal_size().columns - 1  # a wrapped line could not be redrawn in place
+            self.out.write("\r\033[K" + self.line(stream)[:width])
             self.out.flush()
         if now - self.last_log >= self.interval_s:
             self.last_log = now

@@ -107,3 +107,12 @@ def test_a_bitbucket_sync_shows_the_listing_size(start_sim, sim_env, tmp_path, m
     text = (tmp_path / "logs" / "bitbucket" / f"{run['run_id']}.log").read_text()
     totals = re.findall(r"bitbucket: pull_requests ([\d,]+) of ~([\d,]+)", text)
     assert totals and totals[-1][0] == totals[-1][1]
+
+
+def test_a_page_that_only_moves_a_cursor_is_not_counted_as_a_page():
+    clock, stats = Clock(), HttpStats()
+    progress = Progress("jira", stats, interval_s=3600, stream=io.StringIO(), totals={}, clock=clock)
+    clock.now += 1
+    progress.update("issues", 100, "DPL")
+    progress.update("issues", 0, "DPL", empty=True)
+    assert "jira: issues 100 records, 1 pages" in progress.line("issues")

@@ -198,7 +198,7 @@ def _run_resource(
             pending[key] = (spec.cursor_field, page.checkpoint)
         elif cursor is not None and (key not in pending or cursor > pending[key][1]):
             pending[key] = (spec.cursor_field, cursor)
-        progress.update(page.stream, written, page.scope)
+        progress.update(page.stream, written, page.scope, empty=not page.records)
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
