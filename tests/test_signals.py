@@ -205,3 +205,16 @@ def test_a_stopped_run_is_not_a_failure_of_the_source_for_the_backoff():
     rows = [row("failed", "SERVER_ERROR"), row("failed", "INTERRUPTED"), row("failed", "SERVER_ERROR")]
     assert failure_streak(rows) == (2, "SERVER_ERROR")
     assert failure_streak([row("success"), row("failed", "INTERRUPTED")]) == (0, None)
+
+
+def test_unfinished_multipart_uploads_of_the_source_are_aborted(s3_server, s3_bronze):
+    root = BronzeRoot(s3_bronze)
+    bucket, prefix = s3_bronze.removeprefix("s3://").split("/", 1)
+    client = s3_server.client()
+    dead = client.create_multipart_upload(Bucket=bucket, Key=f"{prefix}/jira/issues/2026/12/03/R1-00001.jsonl.zst")
+    other = client.create_multipart_upload(Bucket=bucket, Key=f"{prefix}/bitbucket/commits/R2-00001.jsonl.zst")
+    client.upload_part(Bucket=bucket, Key=dead["Key"], UploadId=dead["UploadId"], PartNumber=1, Body=b"x" * 1024)
+    removed = root.clear_staging("jira")
+    assert removed == ["R1-00001.jsonl.zst (unfinished upload)"]
+    left = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["UploadId"] for u in left] == [other["UploadId"]]  # another source's: its own runs clear it

@@ -215,7 +215,21 @@ class BronzeRoot:
                 path.unlink()
                 removed.append(path.name)
         shutil.rmtree(staging, ignore_errors=True)
+        if self.scheme == "s3":
+            removed += self._abort_uploads(source)
         return removed
+
+    def _abort_uploads(self, source: str) -> list[str]:
+        """Abort the multipart uploads of `source` a dead run started and never completed (invisible to
+        readers, but stored and billed); best effort. Returns their names."""
+        bucket, _, prefix = self._key(source + "/").partition("/")
+        aborted = []
+        with contextlib.suppress(Exception):
+            answer = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
+            for upload in answer.get("Uploads") or []:
+                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted.append(f"{posixpath.basename(upload['Key'])} (unfinished upload)")
+        return aborted
 
     def publish(self, staged: Path, rel: str) -> None:
         """Make a finished, fsynced local file the file `rel`: visible whole or not at all."""
