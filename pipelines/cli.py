@@ -3,33 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, ledger_views
+from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, ledger_views, signals
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
-from pipelines.dlt.pipelines import run_source
+from pipelines.dlt.pipelines import new_run_id, run_source
 from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, SyncContext
 from pipelines.errors import DplError, ErrorClass
-from pipelines.logs import setup_logging
+from pipelines.logs import run_log, setup_logging, to_log_file
 from pipelines.ops import collect_ledgers, write_gate
 from pipelines.secrets import redact
 from pipelines.settings import Settings, load_settings
 from pipelines.shell import DEFAULT_WIDTH, run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
+from pipelines.timeutil import utc_now
 from pipelines.workbench import cli as workbench_cli
 
 log = logging.getLogger("pipelines")
+# SIGTERM stops these like Ctrl-C: audit row, temp files removed, lock released, exit 143 (pipelines/signals.py)
+STOPPED_LIKE_CTRL_C = frozenset({"sync", "sync-all", "backfill", "sync-due"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,14 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        settings = load_settings()
-        return COMMANDS[args.command](settings, args)
+        with signals.stop_on_signals() if args.command in STOPPED_LIKE_CTRL_C else contextlib.nullcontext():
+            settings = load_settings()
+            return COMMANDS[args.command](settings, args)
     except DplError as exc:
         print(f"error: {redact(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stop = signals.as_interrupted(exc)
+        print(f"error: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", file=sys.stderr)
+        return stop.exit_code
     except Exception as exc:
         if os.environ.get("DPL_DEBUG"):
             raise
@@ -146,14 +151,33 @@ def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None
     mode = mode or (FULL if args.full else INCREMENTAL)
     streams = tuple(s.strip() for s in args.streams.split(",")) if getattr(args, "streams", None) else None
     started = time.monotonic()
-    run_id = getattr(args, "run_id", None)
-    result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days, run_id=run_id)
-    print(summary(result, time.monotonic() - started))
-    notify_run(settings, result)
-    if result.error:
-        print(f"error: {args.source}: {redact(result.error)}", file=sys.stderr)
-        return result.error.exit_code
-    return 0
+    run_id = getattr(args, "run_id", None) or new_run_id(utc_now())
+    with run_log(settings.logs, args.source, run_id) as log_file:
+        try:
+            result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days, run_id=run_id)
+        except KeyboardInterrupt as exc:  # stopped by a signal: the run recorded itself as INTERRUPTED
+            stop = signals.as_interrupted(exc)
+            _say(f"error: {args.source}: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", sys.stderr)
+            _name_log(log_file)
+            return stop.exit_code
+        _say(summary(result, time.monotonic() - started), sys.stdout)
+        notify_run(settings, result)
+        if result.error:
+            _say(f"error: {args.source}: {redact(result.error)}", sys.stderr)
+        _name_log(log_file)
+    return result.error.exit_code if result.error else 0
+
+
+def _say(text: str, stream) -> None:
+    """Print a run's closing lines to the terminal and into its log file, in order."""
+    print(text, file=stream, flush=True)
+    to_log_file(text)
+
+
+def _name_log(log_file: Path | None) -> None:
+    """The last line of a run: where its log is (when it was written)."""
+    if log_file is not None and log_file.exists():
+        print(f"log: {log_file}", flush=True)
 
 
 def summary(result, seconds: float) -> str:
@@ -200,10 +224,7 @@ def cmd_sync_all_backfill(settings: Settings, days: int, extra: list[str]) -> in
     run, notices = configured_sources(settings)
     for notice in notices:
         print(notice)
-    codes = [
-        subprocess.call([sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", n, *extra])
-        for n in run
-    ]
+    codes = [cli_ops.run_child(["backfill", "--days", str(days), "--source", n, *extra]) for n in run]
     return 0 if run and all(c == 0 for c in codes) else 1
 
 

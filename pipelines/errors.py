@@ -1,4 +1,8 @@
-"""Error classes of DESIGN.md §5: every failure is one of these, with one line of advice."""
+"""Error classes of DESIGN.md §5: every failure is one of these, with one line of advice.
+
+A run stopped by a signal (SIGINT, SIGTERM: `pipelines/signals.py`) is recorded as INTERRUPTED and
+exits 128 + the signal's number (130, 143).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class ErrorClass(enum.StrEnum):
     CONFIG = "CONFIG"
     LOCKED = "LOCKED"
     STORAGE = "STORAGE"
+    INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
 
 
@@ -32,12 +37,26 @@ ADVICE = {
     ErrorClass.CONFIG: "fix the named file/key or variable and run again (`make check` validates everything)",
     ErrorClass.LOCKED: "wait for the other run to finish; the lock is released when its process exits",
     ErrorClass.STORAGE: "check that the bronze directory exists, is writable and has free space",
+    ErrorClass.INTERRUPTED: "run again: the next run resumes from the cursors (published files are kept)",
     ErrorClass.INTERNAL: "this is a bug: please report it with the run id",
 }
 
 TRANSIENT = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD})
 
 EXIT_CODES = {ErrorClass.CONFIG: 2, ErrorClass.LOCKED: 3}
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop asked for by a signal (SIGINT, SIGTERM): raised in the main thread; exit code 128 + signal."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class DplError(Exception):
