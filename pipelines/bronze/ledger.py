@@ -83,6 +83,8 @@ RUNS_SCHEMA = pa.schema(
         ("error_class", pa.string()),
         ("error_message", pa.string()),
         ("gaps", pa.string()),  # JSON list of {stream, scope, error_class, message}
+        ("scope", pa.string()),  # a scoped run's units (PROJECT=, REPO=, JOB=), comma-separated; null: every unit
+        ("note", pa.string()),  # what a run that is not a sync did (a cursor reset: which cursors it dropped)
     ]
 )
 
@@ -111,6 +113,7 @@ PATHS_SCHEMA = pa.schema(
     ]
 )
 
+RESET_MODE = "reset"  # the `mode` of the runs.parquet row a cursor reset leaves (`make reset`)
 LEDGERS = ("manifest", "cursors", "runs")  # the contract of DESIGN §2; drift and paths are bookkeeping
 SCHEMAS = {
     "manifest": MANIFEST_SCHEMA,
