@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, ledger_views
+from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, cli_reset, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_docs.register(sub)
     workbench_cli.register(sub)
     cli_bronze.register(sub)
+    cli_reset.register(sub)
     return parser
 
 
@@ -318,3 +319,4 @@ COMMANDS.update(cli_lake.COMMANDS)
 COMMANDS.update(cli_docs.COMMANDS)
 COMMANDS.update(workbench_cli.COMMANDS)
 COMMANDS.update(cli_bronze.COMMANDS)
+COMMANDS.update(cli_reset.COMMANDS)

@@ -421,6 +421,29 @@ def upsert_cursors(
     return changed
 
 
+def drop_cursors(bronze_dir, source: str, streams: Iterable[str], scopes: Iterable[str] | None = None) -> list[dict]:
+    """Remove the cursors of `streams` (only those of `scopes`, when given); returns the rows removed.
+
+    Call with the source's lock held. Like `upsert_cursors`, the file is replaced only if nobody changed
+    it since it was read (LOCKED otherwise, nothing written). Bronze files and the manifest are untouched.
+    """
+    root = as_root(bronze_dir)
+    rel = ledger_name(source, "cursors")
+    data, token = _read_versioned(root, rel)
+    rows = decode_rows(data, CURSORS_SCHEMA, root.uri(rel))
+    streams, scopes = set(streams), None if scopes is None else set(scopes)
+    dropped = [r for r in rows if r["stream"] in streams and (scopes is None or r["scope"] in scopes)]
+    if dropped:
+        kept = [r for r in rows if r not in dropped]
+        try:
+            _replace(root, rel, kept, CURSORS_SCHEMA, token)
+        except Conflict:
+            raise DplError(
+                ErrorClass.LOCKED, f"{source}: cursors were changed by another writer meanwhile; nothing was reset"
+            ) from None
+    return dropped
+
+
 def cursor_after(new: object, old: str | None) -> bool:
     """Is `new` strictly after `old`? Numbers compare as numbers, timestamps as UTC ISO strings."""
     if old is None:
