@@ -101,9 +101,9 @@ def test_make_reports_the_line_and_exits_2():
 
 
 def test_a_scope_flag_of_another_source_is_refused():
-    code, out, err = cli("sync", "bitbucket", "--project", "DPL")
+    code, _out, err = cli("sync", "bitbucket", "--project", "DPL")
     assert code == 2 and "PROJECT= scopes jira, not bitbucket: for bitbucket use REPO=" in one_error_line(err)
-    code, out, err = cli("sync", "jira", "--project", "DPL", "--job", "x")
+    code, _out, err = cli("sync", "jira", "--project", "DPL", "--job", "x")
     assert code == 2 and "scope different sources" in one_error_line(err)
 
 
@@ -144,7 +144,7 @@ def test_a_project_outside_the_configured_ones_is_refused_before_any_call(start_
     sim_env("jira", server)
     config_with(tmp_path, monkeypatch, "projects: []  ", "projects: [DPL, WEB]  ")
     server.reset_log()
-    code, out, err = cli("sync", "jira", "--project", "OPS")
+    code, _out, err = cli("sync", "jira", "--project", "OPS")
     assert code == 2 and "PROJECT=OPS: not in jira.projects of sources.yaml; expected one of: DPL, WEB" in err
     assert server.requests() == []
 
