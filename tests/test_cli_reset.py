@@ -3,23 +3,14 @@ the next run re-reads; refused without a confirmation; works on a bronze root on
 
 from __future__ import annotations
 
-import contextlib
-import io
 import subprocess
 
 from pipelines.bronze.ledger import read_cursors, read_ledger
 from pipelines.bronze.verify import verify
-from pipelines.cli import main
 from tests.conftest import REPO
-from tests.helpers import bronze_records
+from tests.helpers import bronze_records, run_cli
 
-
-def cli(*args: str) -> tuple[int, str, str]:
-    """`python -m pipelines <args>` in this process (stdin is not a terminal under pytest)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
+cli = run_cli
 
 
 def test_reset_drops_the_named_cursors_and_the_next_run_rereads(start_sim, sim_env, tmp_path):

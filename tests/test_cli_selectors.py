@@ -4,34 +4,21 @@ verifies the configured projects, repositories and jobs; a PARTIAL run exits 4."
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from pipelines.bronze.ledger import read_cursors, read_ledger
-from pipelines.cli import main
 from pipelines.dlt.resources import jira
 from pipelines.errors import PARTIAL_EXIT
 from tests.conftest import REPO
+from tests.helpers import run_cli
 
 SOURCES = "jira, bitbucket, jenkins"
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    """`python -m pipelines <args>` in this process (its `main`, as the module runs it): code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
-
-
-def cli_process(*args: str) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-m", "pipelines", *args], capture_output=True, text=True, timeout=240)
-    return done.returncode, done.stdout, done.stderr
+cli = run_cli
 
 
 def one_error_line(stderr: str) -> str:
