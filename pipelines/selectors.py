@@ -90,3 +90,17 @@ def scope_of(args, source: str | None) -> tuple[str | None, tuple[str, ...] | No
     if source not in (None, owner):
         raise ConfigError(f"{var}= scopes {owner}, not {source}: for {source} use {SCOPE_VARS[source]}=")
     return owner, values
+
+
+def scoped_streams(source: str, scoped: tuple[str, ...], streams: tuple[str, ...] | None, settings) -> tuple[str, ...]:
+    """The streams of a scoped run: the enabled per-unit streams, or the named ones if all are per-unit."""
+    var = SCOPE_VARS[source]
+    if streams is None:
+        return tuple(s for s in scoped if settings.stream(s).enabled)
+    whole = [s for s in streams if s not in scoped]
+    if whole:
+        raise ConfigError(
+            f"STREAM={','.join(whole)} covers all of {source}, not one unit: drop {var}= to sync it "
+            f"({var}= scopes {', '.join(scoped)})"
+        )
+    return streams

@@ -30,8 +30,9 @@ from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.schedules import ScheduleSettings, parse_schedule, stream_schedule
 from pipelines.secrets import redact
+from pipelines.selectors import scoped_streams
 from pipelines.settings import Settings
-from pipelines.sources import SCOPE_VARS, SOURCE_NAMES, SourceSettings
+from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import parse_iso, utc_now
 
 log = logging.getLogger("pipelines.run")
@@ -119,7 +120,7 @@ def run_source(
     _check_streams(module.STREAMS, streams, source_settings)
     if scopes:
         scopes = module.check_scopes(source_settings, secrets, scopes)
-        streams = _scoped_streams(source, module.SCOPED_STREAMS, streams, source_settings)
+        streams = scoped_streams(source, module.SCOPED_STREAMS, streams, source_settings)
     bronze_dir = settings.bronze_dir
     started = utc_now()
     result = RunResult(run_id or new_run_id(started), source, mode, started, scopes=scopes or None)
@@ -316,19 +317,3 @@ def _check_streams(specs: dict, streams: tuple[str, ...] | None, settings: Sourc
         raise ConfigError(
             f"stream(s) {', '.join(disabled)} disabled in sources.yaml (enabled: false): enable them there to sync them"
         )
-
-
-def _scoped_streams(
-    source: str, scoped: tuple[str, ...], streams: tuple[str, ...] | None, settings: SourceSettings
-) -> tuple[str, ...]:
-    """The streams of a scoped run: the enabled per-unit streams, or the named ones if all are per-unit."""
-    var = SCOPE_VARS[source]
-    if streams is None:
-        return tuple(s for s in scoped if settings.stream(s).enabled)
-    whole = [s for s in streams if s not in scoped]
-    if whole:
-        raise ConfigError(
-            f"STREAM={','.join(whole)} covers all of {source}, not one unit: drop {var}= to sync it "
-            f"({var}= scopes {', '.join(scoped)})"
-        )
-    return streams
