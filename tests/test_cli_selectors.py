@@ -40,16 +40,16 @@ def config_with(tmp_path, monkeypatch, old: str, new: str):
 @pytest.mark.parametrize(
     "args",
     [
-        ("stats", "--source", "nope"),
-        ("show-runs", "--source", "nope"),
-        ("show-cursors", "--source", "nope"),
-        ("units", "--source", "nope"),
-        ("verify", "--source", "nope"),
-        ("compact", "--source", "nope"),
-        ("sync", "nope"),
-        ("backfill", "--days", "3", "--source", "nope"),
-        ("sync-due", "--source", "nope", "--dry-run"),
-        ("reset", "--source", "nope", "--streams", "issues", "--yes"),
+        ("stats", "--source", "zzmissing"),
+        ("show-runs", "--source", "zzmissing"),
+        ("show-cursors", "--source", "zzmissing"),
+        ("units", "--source", "zzmissing"),
+        ("verify", "--source", "zzmissing"),
+        ("compact", "--source", "zzmissing"),
+        ("sync", "zzmissing"),
+        ("backfill", "--days", "3", "--source", "zzmissing"),
+        ("sync-due", "--source", "zzmissing", "--dry-run"),
+        ("reset", "--source", "zzmissing", "--streams", "issues", "--yes"),
     ],
     ids=lambda a: a[0],
 )
@@ -57,17 +57,17 @@ def test_an_unknown_source_is_one_line_listing_the_sources(args):
     code, out, err = cli(*args)
     assert code == 2, out + err
     line = one_error_line(err)
-    assert "SOURCE=nope" in line and SOURCES in line and "[CONFIG]" in line
+    assert "SOURCE=zzmissing" in line and SOURCES in line and "[CONFIG]" in line
 
 
 @pytest.mark.parametrize(
     "args",
     [
-        ("stats", "--source", "jira", "--stream", "nope"),
-        ("stats", "--stream", "nope"),
-        ("sync", "jira", "--streams", "issues,nope"),
-        ("backfill", "--days", "3", "--streams", "nope"),
-        ("reset", "--source", "jenkins", "--streams", "nope", "--yes"),
+        ("stats", "--source", "jira", "--stream", "zzmissing"),
+        ("stats", "--stream", "zzmissing"),
+        ("sync", "jira", "--streams", "issues,zzmissing"),
+        ("backfill", "--days", "3", "--streams", "zzmissing"),
+        ("reset", "--source", "jenkins", "--streams", "zzmissing", "--yes"),
     ],
     ids=lambda a: "-".join(a[:2]),
 )
@@ -75,16 +75,16 @@ def test_an_unknown_stream_is_one_line_listing_the_streams(args):
     code, out, err = cli(*args)
     assert code == 2, out + err
     line = one_error_line(err)
-    assert "STREAM=nope" in line and "expected one of:" in line
+    assert "STREAM=zzmissing" in line and "expected one of:" in line
 
 
 def test_make_reports_the_line_and_exits_2():
     """Through Make (which exits 2 for any failing recipe) the one line is still there."""
     done = subprocess.run(
-        ["make", "-s", "-C", str(REPO), "stats", "SOURCE=nope"], capture_output=True, text=True, timeout=120
+        ["make", "-s", "-C", str(REPO), "stats", "SOURCE=zzmissing"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2
-    assert "SOURCE=nope: unknown source; expected one of: jira, bitbucket, jenkins" in done.stderr
+    assert "SOURCE=zzmissing: unknown source; expected one of: jira, bitbucket, jenkins" in done.stderr
 
 
 def test_a_scope_flag_of_another_source_is_refused():
@@ -149,8 +149,8 @@ def test_bitbucket_repo_and_jenkins_job_scopes(start_sim, sim_env, tmp_path):
     code, out, err = cli("sync", "bitbucket", "--repo", "payments")
     assert code == 0, out + err
     assert {scope for _, scope in changed(before_bb, read_cursors(bronze, "bitbucket"))} == {"demo-ws/payments"}
-    code, out, err = cli("sync", "bitbucket", "--repo", "nope")
-    assert code == 2 and "REPO=nope: no repository demo-ws/nope readable" in one_error_line(err)
+    code, out, err = cli("sync", "bitbucket", "--repo", "zzmissing")
+    assert code == 2 and "REPO=zzmissing: no repository demo-ws/zzmissing readable" in one_error_line(err)
     code, out, err = cli("sync", "bitbucket", "--repo", "other-ws/payments")
     assert code == 2 and "not in workspace demo-ws" in one_error_line(err)
 
@@ -182,12 +182,12 @@ def test_check_verifies_configured_repositories_and_jobs(start_sim, sim_env, tmp
     jenkins_include = 'include: ["*"]           # globs on the job full name'
     assert jenkins_include in text
     (tmp_path / "config" / "sources.yaml").write_text(
-        text.replace(jenkins_include, 'include: ["platform/*", "nope/*"]  # globs on the job full name')
+        text.replace(jenkins_include, 'include: ["platform/*", "zzmissing/*"]  # globs on the job full name')
     )
     code, out, err = cli("check")
     assert code == 1, out + err
     assert "bitbucket: FAILED [NOT_FOUND] bitbucket.repositories in sources.yaml names gone (NOT_FOUND)" in out
-    assert "jenkins: FAILED [NOT_FOUND] jenkins.include in sources.yaml: nope/* match no job" in out
+    assert "jenkins: FAILED [NOT_FOUND] jenkins.include in sources.yaml: zzmissing/* match no job" in out
 
 
 def test_a_partial_run_exits_4_alone_and_through_sync_all(start_sim, sim_env, tmp_path, monkeypatch):
