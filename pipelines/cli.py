@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, cli_reset, ledger_views
+from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, cli_reset, ledger_views, signals
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
-from pipelines.dlt.pipelines import run_source
+from pipelines.dlt.pipelines import new_run_id, run_source
 from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, SyncContext
-from pipelines.errors import INTERRUPTED_EXIT, PARTIAL_EXIT, DplError, ErrorClass
-from pipelines.logs import setup_logging
+from pipelines.errors import PARTIAL_EXIT, DplError, ErrorClass
+from pipelines.logs import run_log, setup_logging, to_log_file
 from pipelines.ops import collect_ledgers, write_gate
 from pipelines.secrets import redact
 from pipelines.selectors import scope_of, split_list, validate_args
@@ -28,9 +28,12 @@ from pipelines.settings import Settings, load_settings
 from pipelines.shell import DEFAULT_WIDTH, run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
+from pipelines.timeutil import utc_now
 from pipelines.workbench import cli as workbench_cli
 
 log = logging.getLogger("pipelines")
+# SIGTERM stops these like Ctrl-C: audit row, temp files removed, lock released, exit 143 (pipelines/signals.py)
+STOPPED_LIKE_CTRL_C = frozenset({"sync", "sync-all", "backfill", "sync-due"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,15 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        settings = load_settings()
-        validate_args(settings, args)
-        return COMMANDS[args.command](settings, args)
+        with signals.stop_on_signals() if args.command in STOPPED_LIKE_CTRL_C else contextlib.nullcontext():
+            settings = load_settings()
+            validate_args(settings, args)
+            return COMMANDS[args.command](settings, args)
     except DplError as exc:
         print(f"error: {redact(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return INTERRUPTED_EXIT
+    except KeyboardInterrupt as exc:
+        stop = signals.as_interrupted(exc)
+        print(f"error: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", file=sys.stderr)
+        return stop.exit_code
     except Exception as exc:
         if os.environ.get("DPL_DEBUG"):
             raise
@@ -159,17 +164,40 @@ def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None
     streams = split_list(getattr(args, "streams", None)) or None
     source, scopes = scope_of(args, args.source)
     started = time.monotonic()
-    run_id = getattr(args, "run_id", None)
-    result = run_source(settings, source, mode=mode, streams=streams, backfill_days=days, run_id=run_id, scopes=scopes)
-    print(summary(result, time.monotonic() - started))
-    notify_run(settings, result)
+    run_id = getattr(args, "run_id", None) or new_run_id(utc_now())
+    with run_log(settings.logs, source, run_id) as log_file:
+        try:
+            result = run_source(
+                settings, source, mode=mode, streams=streams, backfill_days=days, run_id=run_id, scopes=scopes
+            )
+        except KeyboardInterrupt as exc:  # stopped by a signal: the run recorded itself as INTERRUPTED
+            stop = signals.as_interrupted(exc)
+            _say(f"error: {source}: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", sys.stderr)
+            _name_log(log_file)
+            return stop.exit_code
+        _say(summary(result, time.monotonic() - started), sys.stdout)
+        notify_run(settings, result)
+        if result.error:
+            _say(f"error: {source}: {redact(result.error)}", sys.stderr)
+        elif result.status == "partial":
+            gaps = len(result.gaps)
+            _say(f"{source}: exit {PARTIAL_EXIT} (PARTIAL): {gaps} gap(s) above; the rest is in bronze", sys.stdout)
+        _name_log(log_file)
     if result.error:
-        print(f"error: {source}: {redact(result.error)}", file=sys.stderr)
         return result.error.exit_code
-    if result.status == "partial":
-        print(f"{source}: exit {PARTIAL_EXIT} (PARTIAL): {len(result.gaps)} gap(s) above; the rest is in bronze")
-        return PARTIAL_EXIT
-    return 0
+    return PARTIAL_EXIT if result.status == "partial" else 0
+
+
+def _say(text: str, stream) -> None:
+    """Print a run's closing lines to the terminal and into its log file, in order."""
+    print(text, file=stream, flush=True)
+    to_log_file(text)
+
+
+def _name_log(log_file: Path | None) -> None:
+    """The last line of a run: where its log is (when it was written)."""
+    if log_file is not None and log_file.exists():
+        print(f"log: {log_file}", flush=True)
 
 
 def summary(result, seconds: float) -> str:
@@ -224,8 +252,7 @@ def cmd_sync_all_backfill(settings: Settings, days: int, streams: tuple[str, ...
             print(f"{name}: skipped (no stream {', '.join(streams)})")
             continue
         extra = ["--streams", ",".join(own)] if own else []
-        argv = [sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", name, *extra]
-        codes.append(subprocess.call(argv))
+        codes.append(cli_ops.run_child(["backfill", "--days", str(days), "--source", name, *extra]))
     return cli_ops.combined_exit(codes) if codes else 1
 
 

@@ -6,22 +6,25 @@ Merged into the CLI by `pipelines/cli.py`: `cli_ops.register(sub)` in `build_par
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import orjson
 
+from pipelines import signals
 from pipelines.alerts import notify_failure
 from pipelines.bronze.ledger import read_ledger
 from pipelines.display import table
 from pipelines.dlt.pipelines import new_run_id
 from pipelines.dlt.resources import get
-from pipelines.errors import EXIT_CODES, PARTIAL_EXIT, ConfigError, DplError, ErrorClass
+from pipelines.errors import EXIT_CODES, PARTIAL_EXIT, ConfigError, DplError, ErrorClass, Interrupted
 from pipelines.report import build_report
 from pipelines.report.dora import read_dora, summary_line, text_rows
 from pipelines.timeutil import parse_iso, utc_now
@@ -184,8 +187,15 @@ def run_parallel(commands: dict[str, list[str]], bronze_dir: Path) -> dict[str, 
     threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    stopped = None
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: each child stops the same way and records its run
+        stopped = signals.as_interrupted(exc)
+        stop_children(list(procs.values()), stopped)
+        for thread in threads:
+            thread.join()
     for name, proc in procs.items():
         child = results[name]
         child.code = proc.wait()
@@ -195,7 +205,39 @@ def run_parallel(commands: dict[str, list[str]], bronze_dir: Path) -> dict[str, 
         elif child.code != 0:
             child.error_class = _class_of_exit(child.code)
             child.error_message = f"`sync {name}` exited with code {child.code} before recording run {child.run_id}"
+    if stopped is not None:
+        print("stopped: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()), flush=True)
+        raise stopped
     return results
+
+
+def run_child(argv: list[str]) -> int:
+    """Run `python -m pipelines <argv>` in the foreground; a signal that stops us stops it the same way."""
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines", *argv])
+    try:
+        return proc.wait()
+    except KeyboardInterrupt as exc:
+        stop_children([proc], signals.as_interrupted(exc))
+        raise
+
+
+def stop_children(procs: list[subprocess.Popen], stop: Interrupted) -> None:
+    """Pass the signal on to each child still running, then wait for it to record its run and exit.
+
+    A child that already got the signal (a terminal's Ctrl-C reaches the whole process group) ignores the
+    second one; one still running after the grace period is killed.
+    """
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.send_signal(stop.signum)
+    deadline = time.monotonic() + signals.GRACE_S
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _class_of_exit(code: int) -> str:

@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import orjson
 
+from pipelines import signals
 from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.storage import BronzeRoot
@@ -142,9 +143,12 @@ def run_source(
             schedule_grace=dt.timedelta(minutes=float(settings.alerts.schedule.grace_minutes)),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
+        removed = writer.clear_dead_runs()  # we hold the lock: whatever is staged belongs to a dead run
+        if removed:
+            log.info("%s: removed %d temp file(s) left by dead runs: %s", source, len(removed), ", ".join(removed[:5]))
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
         result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
-        progress = Progress(source, result.stats, settings.time.progress_interval_s)
+        progress = Progress(source, result.stats, settings.time.progress_interval_s, totals=ctx.totals)
         drift = PathCollector()
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
@@ -152,11 +156,14 @@ def run_source(
                 _run_resource(resource, module.STREAMS, writer, ctx, result, progress, drift)
         except BaseException as exc:
             result.error = classify(exc)
-            if not isinstance(exc, Exception):
+            stop = signals.interruption(exc)
+            if stop is not None or not isinstance(exc, Exception):  # a signal: publish whole pages, record, stop
                 result.ended_at = utc_now()
                 result.status = "failed"
                 _finish(writer, result, bronze_dir)
-                raise
+                if stop is None or stop is exc:
+                    raise
+                raise stop from exc  # the signal's stop, not the wrapper a library put around it
         finally:
             progress.close()
         _finish(writer, result, bronze_dir, ctx)
@@ -201,7 +208,7 @@ def _run_resource(
             pending[key] = (spec.cursor_field, page.checkpoint)
         elif cursor is not None and (key not in pending or cursor > pending[key][1]):
             pending[key] = (spec.cursor_field, cursor)
-        progress.update(page.stream, written)
+        progress.update(page.stream, written, page.scope, empty=not page.records)
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
@@ -295,6 +302,9 @@ def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: BronzeRoot, ctx
 
 def classify(exc: BaseException) -> DplError:
     """The DplError behind an exception (dlt wraps what resources raise), or an INTERNAL one."""
+    stop = signals.interruption(exc)
+    if stop is not None:  # first: a signal may land while an API error is being handled (a retry's wait)
+        return DplError(ErrorClass.INTERRUPTED, signals.describe(stop))
     seen = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -302,8 +312,6 @@ def classify(exc: BaseException) -> DplError:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    if isinstance(exc, KeyboardInterrupt):
-        return DplError(ErrorClass.INTERNAL, "interrupted", advice="run again; the next run resumes from the cursors")
     log.debug("unexpected error", exc_info=exc)
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 

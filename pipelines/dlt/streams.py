@@ -90,6 +90,7 @@ class SyncContext:
     schedules: dict[str, dt.timedelta | None] = dataclasses.field(default_factory=dict)
     schedule_grace: dt.timedelta = dt.timedelta(0)
     not_refreshed: set[str] = dataclasses.field(default_factory=set)  # catalogs this run left as they were
+    totals: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)  # (stream, scope): records to read
     _gate: CallGate | None = dataclasses.field(default=None, init=False, repr=False)
 
     @property
@@ -166,6 +167,11 @@ class SyncContext:
     def refreshed_checkpoint(self, stream: str, scope: str = "*") -> Page:
         """The empty page that records a complete refresh of a catalog: its cursor becomes this run's start."""
         return Page(stream, [], scope, checkpoint=to_utc_iso(self.started_at))
+
+    def expect(self, stream: str, scope: str, total: object) -> None:
+        """Note how many records a scope of a stream holds, when the API says (progress lines show an ETA)."""
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            self.totals[(stream, scope)] = total
 
     def record_gap(self, stream: str, scope: str, error_class: str, message: str) -> None:
         self.gaps.append(Gap(stream, scope, str(error_class), message))

@@ -29,11 +29,18 @@ class Workspace:
         self._repository_pages: list[list[dict]] | None = None
         self._branch_pages: dict[str, list[list[dict]] | None] = {}
 
-    def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
-        """Every page of a list endpoint, following the body's `next` link."""
+    def pages(
+        self, path: str, params: dict | None = None, counted: tuple[str, str] | None = None
+    ) -> Iterator[list[dict]]:
+        """Every page of a list endpoint, following the body's `next` link. `counted` (stream, scope): the
+        first page's `size` (the listing's total) is noted for the progress lines' ETA."""
         for page in self.client.paginate(
             path, params=params or {}, paginator=JSONLinkPaginator(next_url_path="next"), data_selector="values"
         ):
+            if counted is not None:
+                body = page.response.json()
+                self.ctx.expect(*counted, body.get("size") if isinstance(body, dict) else None)
+                counted = None
             yield list(page)
 
     def skip(self, stream: str, scope: str, exc: DplError) -> None:

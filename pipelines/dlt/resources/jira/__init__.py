@@ -14,7 +14,8 @@ a few percent of it, where one call per issue and child would be ~3 calls per is
   the cursors the last refresh left, and makes no catalog call at all;
 - issues: one search/jql per project, 100 issues a page with `fields=*all&expand=changelog`, bounded by
   `updated >= <epoch ms>`: the earliest window of the wanted streams of the pass (each keeps its own
-  per-project cursor, minus the safety window), so running some of them never skips the others;
+  per-project cursor, minus the safety window), so running some of them never skips the others; a
+  search with a second page also asks /search/approximate-count once (the progress lines' ETA);
 - children come from those payloads: comment and worklog blocks (20 embedded) and the changelog
   (40 most recent embedded) are used as they are when `total` says they are complete — so nothing is
   fetched per issue when nothing is truncated;

@@ -21,6 +21,7 @@ SIMPLE_CATALOGS = {
     "priorities": f"{API}/priority",
 }
 SEARCH = f"{API}/search/jql"  # never /rest/api/3/search: it answers 410 Gone
+COUNT = f"{API}/search/approximate-count"  # POST {"jql"}: {"count"}; asked when a search has a second page (ETA)
 ISSUE_COMMENTS = API + "/issue/{issue}/comment"
 ISSUE_WORKLOGS = API + "/issue/{issue}/worklog"
 ISSUE_CHANGELOG = API + "/issue/{issue}/changelog"
