@@ -24,7 +24,7 @@ from pipelines.bronze.ledger import read_ledger
 from pipelines.display import table
 from pipelines.dlt.pipelines import new_run_id
 from pipelines.dlt.resources import get
-from pipelines.errors import EXIT_CODES, ConfigError, DplError, ErrorClass, Interrupted
+from pipelines.errors import EXIT_CODES, PARTIAL_EXIT, ConfigError, DplError, ErrorClass, Interrupted
 from pipelines.report import build_report
 from pipelines.report.dora import read_dora, summary_line, text_rows
 from pipelines.timeutil import parse_iso, utc_now
@@ -132,7 +132,15 @@ def cmd_sync_due(settings, args) -> int:
         if child.run is None and child.code not in (0, LOCKED_EXIT):
             notify_failure(settings, source, child.error_class, child.error_message)
     print("sync-due: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()))
-    return 0 if all(child.code == 0 for child in results.values()) else 1
+    return combined_exit(child.code for child in results.values())
+
+
+def combined_exit(codes) -> int:
+    """The exit code of several syncs: 0 when all succeeded, PARTIAL when the others were partial, else 1."""
+    codes = set(codes)
+    if codes <= {0}:
+        return 0
+    return PARTIAL_EXIT if codes <= {0, PARTIAL_EXIT} else 1
 
 
 @dataclasses.dataclass
@@ -148,6 +156,8 @@ class ChildSync:
 
     @property
     def outcome(self) -> str:
+        if self.code == PARTIAL_EXIT:
+            return f"PARTIAL (exit {self.code})"
         return "ok" if self.code == 0 else f"FAILED (exit {self.code})"
 
 

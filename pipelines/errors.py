@@ -44,6 +44,22 @@ ADVICE = {
 TRANSIENT = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD})
 
 EXIT_CODES = {ErrorClass.CONFIG: 2, ErrorClass.LOCKED: 3}
+PARTIAL_EXIT = 4  # a sync (or sync-all/sync-due/backfill) that kept going past gaps: data usable, something unread
+INTERRUPTED_EXIT = 130  # Ctrl-C (SIGINT)
+TERMINATED_EXIT = 143  # SIGTERM (128 + 15), as a shell reports a process it ended
+
+# Every exit code of `python -m pipelines` (README "Exit codes" is checked against this table). `make` turns
+# any non-zero code of a recipe into its own exit code 2: call `bin/dpl` (or `.venv/bin/python -m
+# pipelines`) where the code matters.
+EXIT_STATUS = {
+    0: "success",
+    1: "failed (any error class without a code of its own: AUTH_FAILED, NETWORK, STORAGE, INTERNAL ...)",
+    2: "CONFIG: bad or missing config, secret, argument or selector (SOURCE, STREAM, PROJECT, REPO, JOB, SCOPE)",
+    3: "LOCKED: another run holds the source's lock (or changed its ledgers meanwhile)",
+    PARTIAL_EXIT: "PARTIAL: the run finished but recorded gaps (a project, repository, job or folder not read)",
+    INTERRUPTED_EXIT: "INTERRUPTED by Ctrl-C (SIGINT): the run recorded itself, the next one resumes",
+    TERMINATED_EXIT: "INTERRUPTED by SIGTERM (a cancelled workflow, systemd stop, timeout): the same",
+}
 
 
 class Interrupted(KeyboardInterrupt):

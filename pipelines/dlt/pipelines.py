@@ -31,6 +31,7 @@ from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.schedules import ScheduleSettings, parse_schedule, stream_schedule
 from pipelines.secrets import redact
+from pipelines.selectors import scoped_streams
 from pipelines.settings import Settings
 from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import parse_iso, utc_now
@@ -56,6 +57,7 @@ class RunResult:
     stats: HttpStats = dataclasses.field(default_factory=HttpStats)
     gaps: list = dataclasses.field(default_factory=list)
     error: DplError | None = None
+    scopes: tuple[str, ...] | None = None  # the units of a scoped run (PROJECT=, REPO=, JOB=); None: every unit
 
     @property
     def records_written(self) -> int:
@@ -78,6 +80,7 @@ class RunResult:
             "error_class": str(self.error.error_class) if self.error else None,
             "error_message": redact(self.error.message) if self.error else None,
             "gaps": orjson.dumps([{**dataclasses.asdict(g), "message": redact(g.message)} for g in self.gaps]).decode(),
+            "scope": ",".join(self.scopes) if self.scopes else None,
         }
 
 
@@ -97,10 +100,13 @@ def run_source(
     backfill_days: int | None = None,
     env: dict | None = None,
     run_id: str | None = None,
+    scopes: tuple[str, ...] | None = None,
 ) -> RunResult:
     """Run one source end to end under its lock; always appends an audit row once locked.
 
     `run_id` lets a caller that starts the run in a child process find its audit row afterwards.
+    `scopes` limits the run to these units (project keys, repositories, jobs: the source's `SCOPE_VAR`):
+    only the streams whose cursors are per unit run, and only those units' cursors move.
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -113,9 +119,12 @@ def run_source(
         raise ConfigError(f"run id {run_id!r}: expected the form 20261121T233000Z-a1b2c3")
     secrets = module.read_env(os.environ if env is None else env)
     _check_streams(module.STREAMS, streams, source_settings)
+    if scopes:
+        scopes = module.check_scopes(source_settings, secrets, scopes)
+        streams = scoped_streams(source, module.SCOPED_STREAMS, streams, source_settings)
     bronze_dir = settings.bronze_dir
     started = utc_now()
-    result = RunResult(run_id or new_run_id(started), source, mode, started)
+    result = RunResult(run_id or new_run_id(started), source, mode, started, scopes=scopes or None)
     with SourceLock(bronze_dir, source, settings.bronze.lock_lease_s, result.run_id):
         ctx = SyncContext(
             source=source,
@@ -126,6 +135,7 @@ def run_source(
             cursors=read_cursors(bronze_dir, source),
             backfill_days=backfill_days,
             streams=streams,
+            scopes=scopes or None,
             started_at=started,
             http=result.stats,
             http_policy=settings.http,
@@ -202,6 +212,8 @@ def _run_resource(
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
+    if ctx.scopes:  # a scoped run read some units of a stream: a whole-stream cursor would claim all of them
+        pending = {key: value for key, value in pending.items() if key[1] != "*"}
     upsert_cursors(writer.root, ctx.source, result.run_id, _without_gaps(pending, ctx))
 
 

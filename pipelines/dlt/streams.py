@@ -80,6 +80,7 @@ class SyncContext:
     cursors: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
     backfill_days: int | None = None
     streams: tuple[str, ...] | None = None  # restrict to these streams (None = all enabled)
+    scopes: tuple[str, ...] | None = None  # restrict to these units (project keys, repositories, jobs)
     started_at: dt.datetime = dataclasses.field(default_factory=utc_now)
     gaps: list[Gap] = dataclasses.field(default_factory=list)
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
