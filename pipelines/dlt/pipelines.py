@@ -23,6 +23,7 @@ from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.storage import BronzeRoot
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.dlt.http import HttpStats
+from pipelines.dlt.pending import load_pending
 from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
 from pipelines.drift import PathCollector
@@ -130,6 +131,7 @@ def run_source(
             http_policy=settings.http,
             schedules=_schedules(source_settings, settings.alerts.schedule),
             schedule_grace=dt.timedelta(minutes=float(settings.alerts.schedule.grace_minutes)),
+            pending=load_pending(bronze_dir, source, source_settings),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
@@ -176,7 +178,8 @@ def _run_resource(
     progress: Progress,
     drift: PathCollector,
 ) -> None:
-    """Write every page of one resource, publish its parts, then commit its cursors."""
+    """Write every page of one resource, publish its parts, then save the work it left owed (pending.py),
+    then commit its cursors."""
     pending: dict[tuple[str, str], tuple[str | None, object]] = {}
     touched: set[str] = set()
     for page in resource:
@@ -195,6 +198,7 @@ def _run_resource(
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
+    ctx.pending.commit(writer.root, ctx.source, result.run_id)
     upsert_cursors(writer.root, ctx.source, result.run_id, _without_gaps(pending, ctx))
 
 
