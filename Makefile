@@ -24,7 +24,7 @@ given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
 	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record docs jql queries query \
-	demo-lake compact migrate-bronze
+	demo-lake compact migrate-bronze snapshots expire-snapshots
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ check: bootstrap ## validate config + secrets and reach every configured source
 demo: bootstrap ## run everything end to end on the bundled simulators (into .demo/)
 	$(PY) scripts/demo.py
 
-demo-lake: bootstrap ## the demo with bronze on a local S3 server (moto), started and stopped here
+demo-lake: bootstrap ## the demo on a local S3 (moto) and a DuckLake on a local PostgreSQL, a reader during a build
 	$(PY) scripts/demo_lake.py
 
 test: bootstrap lint ## ruff + the whole test suite (offline, simulators on loopback)
@@ -116,9 +116,16 @@ report: bootstrap ## write a self-contained HTML report (OUT=reports/latest.html
 dora: bootstrap ## print the DORA metrics of the last weeks (WEEKS=12)
 	$(CLI) dora $(if $(WEEKS),--weeks $(WEEKS))
 
-shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120, TIMEOUT=s)
+shell: bootstrap ## read-only SQL prompt on the warehouse + bronze views (SQL="...", FILE=q.sql, WIDTH=120, TIMEOUT=s, AS_OF=)
 	$(CLI) shell $(if $(SQL),--sql "$$SQL") $(if $(FILE),--file "$$FILE") $(if $(WIDTH),--max-width $(WIDTH)) \
-		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(AS_OF),--as-of "$$AS_OF")
+
+snapshots: bootstrap ## DuckLake warehouse: list its snapshots and what each changed (LIMIT=50)
+	$(CLI) snapshots --limit $(LIMIT)
+
+expire-snapshots: bootstrap ## DuckLake warehouse: compact small files, expire snapshots older than DAYS days, delete their files
+	@test -n "$(DAYS)" || { echo "usage: make expire-snapshots DAYS=30 (0 keeps only the last snapshot)"; exit 2; }
+	$(CLI) expire-snapshots --days $(DAYS)
 
 mcp: bootstrap ## MCP server for AI assistants on stdio (tools bounded by config/ai_policy.yaml)
 	@$(PY) -m agent.mcp

@@ -121,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agent.mcp", description="MCP server of the agent tools")
     parser.add_argument("--http", action="store_true", help=f"streamable HTTP on {LOOPBACK} (needs {TOKEN_VAR})")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--as-of", help="answer from this DuckLake snapshot (an id, or a UTC time)")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings().as_of(args.as_of)
         server = build_server(ToolContext(settings, settings.ai_policy))
         if args.http:
             serve_http(server, args.port, http_token())

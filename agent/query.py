@@ -6,6 +6,7 @@
     python -m agent.query queries                 # the saved queries and their parameters
     python -m agent.query run NAME '{"release": "1.4"}'   # one saved query (parameters as a JSON object)
     python -m agent.query jql 'project = DPL AND statusCategory != Done'   # JQL answered from the warehouse
+    python -m agent.query --as-of 42 sql "..."    # the same on an older DuckLake snapshot (an id or a UTC time)
 
 Each command is one call of the tool of the same name (agent/tools.py), in its own sandboxed
 session, audited like an MCP call. Prints one JSON document; on failure
@@ -58,11 +59,14 @@ def arguments(command: str, args: list[str]) -> tuple[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    as_of = None
+    if args[:1] == ["--as-of"] and len(args) > 1:
+        as_of, args = args[1], args[2:]
     if not args or args[0] not in COMMANDS or not COMMANDS[args[0]][1] <= len(args) - 1 <= COMMANDS[args[0]][2]:
-        print("\n".join(__doc__.strip().splitlines()[2:8]), file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[2:9]), file=sys.stderr)
         return 2
     try:
-        settings = load_settings()
+        settings = load_settings().as_of(as_of)
         name, kwargs = arguments(args[0], args[1:])
         result = call(ToolContext(settings, settings.ai_policy), name, kwargs)
     except QueryError as exc:

@@ -157,6 +157,29 @@ def silver_rows(f: dict) -> list[dict]:
     ]
 
 
+def silver_ducklake_rows(f: dict) -> list[dict]:
+    lake = f"DuckLake ({f['catalog']} catalog, local data)"
+    return [
+        _row(
+            f"Silver full build on a {lake}, {_n(f['issues'])} issues",
+            "wall time",
+            f"the same build into a DuckDB file, same run: {f['file_full_build_s']} s",
+            f"{f['full_build_s']} s = {f['full_over_file']}× the file "
+            f"(CPU {f['full_build_cpu_s']} s vs {f['file_full_build_cpu_s']} s)",
+            "≤ 1.5× the file warehouse",
+            f["full_over_file"] <= 1.5,
+        ),
+        _row(
+            f"Silver incremental merge on the {lake}, {_n(f['changed'])} changed into {_n(f['issues'])}",
+            "wall time",
+            f"its full build: {f['full_build_s']} s",
+            f"{f['incremental_s']} s = {f['full_over_incremental']}× faster (no-op build {f['noop_s']} s)",
+            "≥ 10× faster than its full build",
+            f["full_over_incremental"] >= 10,
+        ),
+    ]
+
+
 def calls_rows(name: str, f: dict) -> list[dict]:
     scale = ", ".join(f"{k} {v}" for k, v in f["scale"].items()) or "default scale"
     return [
@@ -210,6 +233,7 @@ ROWS = {
     "bronze": bronze_rows,
     "memory": memory_rows,
     "silver": silver_rows,
+    "silver_ducklake": silver_ducklake_rows,
     "bitbucket": lambda f: calls_rows("Bitbucket", f),
     "jenkins": lambda f: calls_rows("Jenkins", f),
     "s3": s3_rows,

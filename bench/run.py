@@ -2,7 +2,8 @@
 
     python bench/run.py [--quick] [--only case,...] [--repeat N] [--out-dir DIR]
 
-Cases: jira_full, jira_rate_limited, jira_incremental, bronze, memory, silver, bitbucket, jenkins, s3 (see CASES). Every
+Cases: jira_full, jira_rate_limited, jira_incremental, bronze, memory, silver, silver_ducklake, bitbucket, jenkins,
+s3 (see CASES). Every
 figure is the median of `--repeat` runs; every speed figure is a ratio against a baseline measured
 in the same run. `--quick` uses tiny sizes (the smoke test runs it: targets are not meaningful there).
 With `--only`, the other cases keep their previous figures in latest.json (same mode only).
@@ -121,6 +122,16 @@ def case_silver(sizes: dict, repeat: int, work: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def case_silver_ducklake(sizes: dict, repeat: int, work: Path) -> dict:
+    out = work / "ducklake.json"
+    _script(
+        "ducklake_bench.py",
+        *("--issues", sizes["silver_issues"], "--changed", sizes["silver_changed"], "--repeat", repeat),
+        *("--workdir", work / "ducklake", "--out", out),
+    )
+    return json.loads(out.read_text())
+
+
 def case_bitbucket(sizes: dict, repeat: int, work: Path) -> dict:
     return sync_bench.bitbucket_full(work, sizes["bitbucket_scale"], repeat)
 
@@ -141,6 +152,7 @@ CASES = {
     "bronze": case_bronze,
     "memory": case_memory,
     "silver": case_silver,
+    "silver_ducklake": case_silver_ducklake,
     "bitbucket": case_bitbucket,
     "jenkins": case_jenkins,
     "s3": case_s3,

@@ -290,8 +290,9 @@ def _slowest(seconds: dict[str, float], count: int = 8) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda item: -item[1])[:count])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(measure_figures=None, description: str | None = None) -> int:
+    """Parse the common flags, run `measure_figures(issues, changed, repeat, work)`, print and save its figures."""
+    parser = argparse.ArgumentParser(description=(description or __doc__).splitlines()[0])
     parser.add_argument("--issues", type=int, default=1_000_000)
     parser.add_argument("--changed", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -300,7 +301,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="silver-bench-"))
     try:
-        figures = measure(args.issues, args.changed, args.repeat, work)
+        figures = (measure_figures or measure)(args.issues, args.changed, args.repeat, work)
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_bronze, cli_dlt, cli_docs, cli_ops, ledger_views
+from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, ledger_views
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--file", help="run the statements of this file and exit")
     shell.add_argument("--max-width", type=int, default=DEFAULT_WIDTH, help="widest text cell shown")
     shell.add_argument("--timeout", type=float, help="interrupt a statement after this many seconds")
+    shell.add_argument("--as-of", help="read this DuckLake snapshot: its id (make snapshots) or a UTC time")
     gate = sub.add_parser("schedule-gate", help="scheduled workflow: is this cron firing at 02:00 Europe/Berlin?")
     gate.add_argument("--cron", default="")
     ledgers = sub.add_parser("ledgers-artifact", help="copy every source's manifest/cursors/runs parquet to a folder")
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ops.register(sub)
     agent_cli.register(sub)
     cli_dlt.register(sub)
+    cli_lake.register(sub)
     cli_docs.register(sub)
     workbench_cli.register(sub)
     cli_bronze.register(sub)
@@ -257,6 +259,7 @@ def cmd_shell(settings: Settings, args) -> int:
             sql = (sql + ";\n" if sql else "") + Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise DplError(ErrorClass.CONFIG, f"FILE={args.file}: {exc.strerror or exc}") from None
+    settings = settings.as_of(args.as_of)
     return run_shell(settings, sql=sql, max_width=max(args.max_width, 4), timeout_s=args.timeout)
 
 
@@ -290,6 +293,7 @@ COMMANDS = {
 COMMANDS.update(cli_ops.COMMANDS)
 COMMANDS.update(agent_cli.COMMANDS)
 COMMANDS.update(cli_dlt.COMMANDS)
+COMMANDS.update(cli_lake.COMMANDS)
 COMMANDS.update(cli_docs.COMMANDS)
 COMMANDS.update(workbench_cli.COMMANDS)
 COMMANDS.update(cli_bronze.COMMANDS)

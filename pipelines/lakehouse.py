@@ -6,6 +6,7 @@
     lakehouse.table("jira_issues")                        # a table or view
     lakehouse.sql("select status_name, count(*) as n from jira_issues group by all")
     lakehouse.bronze("jira", "issues", days=7)            # bronze envelopes ingested in the last 7 days
+    lakehouse.sql("select count(*) from jira_issues", as_of="2026-12-01")  # a DuckLake's older snapshot
 
 Every call opens its own short read-only connection (`session`), so a notebook never holds the
 warehouse while `make silver` wants to write it. `sql` runs one SELECT and nothing else. Bronze is
@@ -35,9 +36,12 @@ __all__ = ["bronze", "session", "sql", "table", "tables"]
 
 
 @contextlib.contextmanager
-def session(settings: Settings | None = None, warehouse: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The one place this API opens DuckDB: the warehouse read-only, or (for bronze alone) in memory."""
-    settings = settings or load_settings()
+def session(
+    settings: Settings | None = None, warehouse: bool = True, as_of: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one place this API opens DuckDB: the warehouse read-only (at DuckLake snapshot `as_of`: an id or
+    a UTC time), or (for bronze alone) in memory."""
+    settings = (settings or load_settings()).as_of(as_of)
     if not warehouse:
         with contextlib.closing(bronze_connection(settings.bronze_dir)) as con:
             yield con
@@ -46,16 +50,18 @@ def session(settings: Settings | None = None, warehouse: bool = True) -> Iterato
         yield con
 
 
-def tables(settings: Settings | None = None) -> pd.DataFrame:
+def tables(settings: Settings | None = None, as_of: str | None = None) -> pd.DataFrame:
     """The warehouse's tables and views: `name`, `kind`."""
-    with session(settings) as con:
+    with session(settings, as_of=as_of) as con:
         found = relations(con)
     return pd.DataFrame(sorted(found.items()), columns=["name", "kind"])
 
 
-def table(name: str, limit: int | None = None, settings: Settings | None = None) -> pd.DataFrame:
+def table(
+    name: str, limit: int | None = None, settings: Settings | None = None, as_of: str | None = None
+) -> pd.DataFrame:
     """A warehouse table or view (all rows, or the first `limit`)."""
-    with session(settings) as con:
+    with session(settings, as_of=as_of) as con:
         known = relations(con)
         if name not in known:
             raise ConfigError(f"no table or view {name!r} in the warehouse (see lakehouse.tables())")
@@ -63,7 +69,7 @@ def table(name: str, limit: int | None = None, settings: Settings | None = None)
         return con.execute(query).df()
 
 
-def sql(query: str, settings: Settings | None = None) -> pd.DataFrame:
+def sql(query: str, settings: Settings | None = None, as_of: str | None = None) -> pd.DataFrame:
     """The result of one SELECT over the warehouse (anything else is refused)."""
     try:
         statements = duckdb.extract_statements(query)
@@ -72,7 +78,7 @@ def sql(query: str, settings: Settings | None = None) -> pd.DataFrame:
     kinds = [s.type for s in statements]
     if kinds != [duckdb.StatementType.SELECT]:
         raise ConfigError(f"lakehouse.sql runs one SELECT; got {', '.join(k.name for k in kinds) or 'nothing'}")
-    with session(settings) as con:
+    with session(settings, as_of=as_of) as con:
         try:
             return con.execute(query).df()
         except duckdb.Error as exc:

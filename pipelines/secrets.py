@@ -25,6 +25,7 @@ SECRET_VARS = (
     "AZURE_STORAGE_KEY",
     "AZURE_STORAGE_SAS_TOKEN",
     "AZURE_STORAGE_CONNECTION_STRING",
+    "PGPASSWORD",  # a DuckLake warehouse's PostgreSQL catalog: libpq reads it, we only make sure it never shows
 )
 _MIN_SECRET_LEN = 4
 

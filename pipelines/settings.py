@@ -48,6 +48,7 @@ from pipelines.silver.settings import (
     IdentitySettings,
     JiraSilverSettings,
 )
+from pipelines.silver.target import Warehouse, as_warehouse, parse_warehouse, snapshot_of
 from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import TIME_SCHEMA, TimeSettings
 from pipelines.workbench.settings import WORKBENCH_SCHEMA, WorkbenchSettings
@@ -66,7 +67,7 @@ class Settings:
 
     config_dir: Path
     bronze_dir: BronzeRoot  # a local folder or an s3:// (gs://, az://) URL; a path given here is wrapped
-    warehouse: Path
+    warehouse: Warehouse  # a DuckDB file or a DuckLake (pipelines/silver/target.py); a path given here is wrapped
     http: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)
     bronze: BronzeSettings = dataclasses.field(default_factory=BronzeSettings)
     sources: Mapping[str, SourceSettings] = dataclasses.field(default_factory=_default_sources)
@@ -82,6 +83,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bronze_dir", as_root(self.bronze_dir))
+        object.__setattr__(self, "warehouse", as_warehouse(self.warehouse))
 
     def source(self, name: str) -> SourceSettings:
         return self.sources[name]
@@ -89,6 +91,10 @@ class Settings:
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed (settings are immutable)."""
         return dataclasses.replace(self, **changes)
+
+    def as_of(self, text: str | None) -> Settings:
+        """A copy reading the warehouse at an older snapshot (`AS_OF=`: an id or a time); itself when None."""
+        return self.replace(warehouse=snapshot_of(self.warehouse, text)) if text else self
 
 
 def load_settings(env: Mapping | None = None) -> Settings:
@@ -104,7 +110,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
     return Settings(
         config_dir=config_dir,
         bronze_dir=BronzeRoot(env.get("DPL_BRONZE_DIR") or DEFAULT_BRONZE_DIR),
-        warehouse=Path(env.get("DPL_WAREHOUSE") or DEFAULT_WAREHOUSE),
+        warehouse=parse_warehouse(env.get("DPL_WAREHOUSE") or DEFAULT_WAREHOUSE, env.get("DPL_WAREHOUSE_DATA")),
         http=build(HttpPolicy, sources_yaml.get("http")),
         bronze=build(BronzeSettings, sources_yaml.get("bronze")),
         sources={name: _source_from(name, sources_yaml.get(name) or {}) for name in SOURCE_NAMES},

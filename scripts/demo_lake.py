@@ -5,8 +5,9 @@ steps as `make demo` (scripts/demo.py) with `DPL_BRONZE_DIR=s3://dpl-demo/bronze
 bronze is read from the bucket (verify, stats, a compaction) and stops the server: nothing is left
 running. Credentials are dummies that exist only for this local server.
 
-Modular on purpose: `LocalS3` is the object store, `run_lake_demo` the steps; a later step (the
-warehouse as a DuckLake on PostgreSQL) plugs in beside them.
+Modular on purpose: `LocalS3` is the object store, `run_lake_demo` the steps; then
+`demo_ducklake.run_ducklake_demo` builds silver into a DuckLake whose catalog is a throwaway local
+PostgreSQL and whose data is on the same bucket, with a reader querying while a rebuild runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import demo  # noqa: E402
+import demo_ducklake  # noqa: E402
 
 BUCKET = "dpl-demo"
 
@@ -88,7 +90,12 @@ def run_lake_demo(s3: LocalS3) -> int:
 
 def main() -> int:
     with LocalS3() as s3:
-        return run_lake_demo(s3)
+        code = run_lake_demo(s3)
+        print("\n== the warehouse as a DuckLake: catalog on a local PostgreSQL, data on the same bucket ==")
+        lake_code = demo_ducklake.run_ducklake_demo(
+            f"s3://{s3.bucket}/bronze", {**os.environ, **s3.env()}, f"s3://{s3.bucket}/warehouse"
+        )
+        return code or lake_code
 
 
 if __name__ == "__main__":

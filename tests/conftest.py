@@ -13,8 +13,9 @@ os.environ.setdefault("DLT_USE_JSON", "simplejson")  # as pipelines.dlt sets it,
 
 import pytest
 
-# postgres_server, postgres_db: a real local PostgreSQL; s3_server, s3_env, s3_bronze: moto's S3 server
-pytest_plugins = ("tests.postgres", "tests.s3")
+# postgres_server, postgres_db: a real local PostgreSQL; s3_server, s3_env, s3_bronze: moto's S3 server;
+# lake, sqlite_lake, postgres_lake: DuckLake warehouses
+pytest_plugins = ("tests.postgres", "tests.s3", "tests.lake")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

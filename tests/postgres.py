@@ -8,39 +8,20 @@ Registered as a pytest plugin by tests/conftest.py. Fixtures:
 Without the binaries (`initdb`, `pg_ctl`, `postgres` on PATH or in /usr/lib/postgresql/<v>/bin) the
 tests using them are skipped, except when `CI` or `DPL_REQUIRE_POSTGRES` is set: then they fail
 (`.ci/run` installs the Debian package `postgresql`, so CI never skips silently). As root, the server
-runs as the `postgres` user (PostgreSQL refuses to run as root).
+runs as the `postgres` user (PostgreSQL refuses to run as root). The server itself is
+scripts/local_postgres.py (`make demo-lake` starts one too).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import glob
 import os
 import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
-import psycopg2
 import pytest
 
-BINARIES = ("initdb", "pg_ctl", "postgres")
-SUPERUSER = "dpl"
+from scripts.local_postgres import MISSING, PostgresServer, find_bindir, start_server
 
-
-def find_bindir() -> Path | None:
-    """The folder holding initdb/pg_ctl/postgres: PATH first, then the newest /usr/lib/postgresql/<v>/bin."""
-    on_path = [shutil.which(name) for name in BINARIES]
-    if all(on_path):
-        return Path(on_path[0]).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
-    for folder in reversed(versions):
-        if all((Path(folder) / name).exists() for name in BINARIES):
-            return Path(folder)
-    return None
+__all__ = ["PostgresServer", "need_binaries", "postgres_db", "postgres_server", "start_postgres"]
 
 
 def required() -> bool:
@@ -50,95 +31,19 @@ def required() -> bool:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclasses.dataclass
-class PostgresServer:
-    """A running cluster: connect with `url(db)` (password included) or `conninfo(db)`."""
-
-    root: Path
-    bindir: Path
-    port: int = 0
-    password: str = dataclasses.field(default_factory=lambda: secrets.token_hex(12))
-    user: str = SUPERUSER
-    host: str = "127.0.0.1"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    def url(self, database: str = "postgres") -> str:
-        """`postgresql://dpl:<password>@127.0.0.1:<port>/<database>`."""
-        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
-
-    def conninfo(self, database: str = "postgres") -> str:
-        """libpq key=value form, without the password (give it as PGPASSWORD)."""
-        return f"host={self.host} port={self.port} user={self.user} dbname={database}"
-
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        command = [str(self.bindir / args[0]), *args[1:]]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
-
-    def start(self) -> PostgresServer:
-        """initdb (scram password for `dpl`), then pg_ctl start on a free loopback port (a few tries)."""
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-        pwfile = self.root / "pw"
-        pwfile.write_text(self.password + "\n")
-        if os.geteuid() == 0:
-            shutil.chown(pwfile, "postgres", "postgres")
-        self._run(
-            "initdb", "-D", str(self.data), "-U", self.user, "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8"
-        )
-        pwfile.unlink()
-        last = None
-        for _ in range(5):
-            self.port = free_port()
-            options = f"-p {self.port} -k {self.root} -c listen_addresses={self.host} -c fsync=off"
-            done = self._run(
-                "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start", check=False
-            )
-            if done.returncode == 0:
-                return self
-            last = done.stderr + (self.root / "log").read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"postgres did not start: {last}")
-
-    def stop(self) -> None:
-        """Stop the server (immediate) and remove its files."""
-        with contextlib.suppress(Exception):
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def execute(self, sql: str, database: str = "postgres") -> list[tuple]:
-        """Run one statement (autocommit) and return its rows, if any."""
-        with contextlib.closing(psycopg2.connect(self.url(database))) as con:
-            con.autocommit = True
-            with con.cursor() as cur:
-                cur.execute(sql)
-                return cur.fetchall() if cur.description else []
+def need_binaries() -> None:
+    """Skip the test without the server binaries (fail instead under CI or DPL_REQUIRE_POSTGRES)."""
+    if find_bindir() is None:
+        if required():
+            pytest.fail(MISSING + " (required: CI or DPL_REQUIRE_POSTGRES is set)")
+        pytest.skip(MISSING)
 
 
 def start_postgres() -> PostgresServer:
-    """Start a server in a fresh temp folder (readable by the `postgres` user), or skip/fail without binaries."""
-    bindir = find_bindir()
-    if bindir is None:
-        message = "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package `postgresql`"
-        if required():
-            pytest.fail(message + " (required: CI or DPL_REQUIRE_POSTGRES is set)")
-        pytest.skip(message)
-    root = Path(tempfile.mkdtemp(prefix="dpl-pg-"))  # under /tmp: pytest's tmp dirs are private to root
-    server = PostgresServer(root, bindir)
-    try:
-        return server.start()
-    except BaseException:
-        server.stop()
-        raise
+    """Start a server in a fresh temp folder (under /tmp: pytest's tmp dirs are private to root), or
+    skip/fail without binaries."""
+    need_binaries()
+    return start_server()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """GitHub workflows: linted offline by real linters; steps call Make only; the Berlin gate."""
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,9 @@ def test_steps_call_make_only(workflow):
                     "actions/checkout",
                     "actions/setup-python",
                     "actions/upload-artifact",
+                    "aws-actions/configure-aws-credentials",
                 }
+                assert re.fullmatch(r"[0-9a-f]{40}", step["uses"].split("@")[1]), step["uses"]  # pinned by SHA
 
 
 def test_sync_workflow_triggers_and_inputs():
@@ -57,6 +60,29 @@ def test_sync_workflow_triggers_and_inputs():
     assert "backfill_days" in inputs
     upload = [s for s in spec["jobs"]["sync"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
     assert upload[0]["with"]["retention-days"] == 30
+
+
+def test_team_workflow_needs_no_self_hosted_runner():
+    """Bronze on S3 through OIDC, DuckLake on the team's PostgreSQL (password from a secret), same gate."""
+    team = yaml.safe_load((REPO / ".github" / "workflows" / "sync-team.yml").read_text())
+    data = yaml.safe_load((REPO / ".github" / "workflows" / "sync-data.yml").read_text())
+    assert team[True]["schedule"] == data[True]["schedule"]
+    assert team[True]["workflow_dispatch"] == data[True]["workflow_dispatch"]
+    assert team["concurrency"] == {"group": "sync-team", "cancel-in-progress": False}
+    assert team["permissions"] == {}
+    job = team["jobs"]["sync"]
+    assert job["runs-on"] == "ubuntu-latest" and job["permissions"] == {"contents": "read", "id-token": "write"}
+    env = job["env"]
+    assert env["DPL_BRONZE_DIR"].startswith("s3://") and env["DPL_WAREHOUSE_DATA"].startswith("s3://")
+    assert env["DPL_WAREHOUSE"] == "ducklake:postgres:${{ secrets.DPL_CATALOG_CONNINFO }}"
+    assert env["PGPASSWORD"] == "${{ secrets.DPL_CATALOG_PASSWORD }}"
+    steps = job["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert runs[0] == 'make schedule-gate CRON="$CRON"' and "make silver anomalies" in runs
+    role = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert role["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}" and "aws-access-key-id" not in role["with"]
+    gated = [s for s in steps if s is not steps[0] and "gate" not in s.get("id", "") and "setup-python" not in str(s)]
+    assert all("steps.gate.outputs.run == 'true'" in s["if"] for s in gated)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 
 import duckdb
 
@@ -17,7 +16,7 @@ from pipelines.errors import DplError
 from pipelines.report.dora import Dora, read_dora
 from pipelines.report.progress import Progress, read_progress
 from pipelines.secrets import redact
-from pipelines.silver.warehouse import connect
+from pipelines.silver.warehouse import available, connect
 from pipelines.sources import SOURCE_NAMES
 from pipelines.units import Unit, list_units
 
@@ -64,9 +63,9 @@ def collect(settings, days: int = 30, now: dt.datetime | None = None, env=None) 
     names = list(SOURCE_NAMES)
     names += [name for name in bronze_sources(root) if name not in names and read_ledger(root, name, "runs")]
     sources = [_source(root, name, days, now, tz) for name in names]
-    anomalies, note = read_anomalies(Path(settings.warehouse))
-    dora = read_dora(Path(settings.warehouse), settings.delivery.dora_weeks)
-    progress = read_progress(Path(settings.warehouse))
+    anomalies, note = read_anomalies(settings.warehouse)
+    dora = read_dora(settings.warehouse, settings.delivery.dora_weeks)
+    progress = read_progress(settings.warehouse)
     return ReportData(now, tz_name, days, sources, list_units(settings, env), anomalies, note, dora, progress)
 
 
@@ -132,9 +131,9 @@ def _freshness(row: dict, now: dt.datetime) -> dict:
     }
 
 
-def read_anomalies(warehouse: Path) -> tuple[list[dict], str]:
+def read_anomalies(warehouse) -> tuple[list[dict], str]:
     """([{anomaly_type, severity, findings}], note): the `anomalies` view, read-only; a note when unreadable."""
-    if not warehouse.exists():
+    if not available(warehouse):
         return [], f"no warehouse yet at {warehouse} (run `make silver`)"
     try:
         with connect(warehouse, read_only=True) as con:

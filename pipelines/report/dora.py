@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from html import escape
-from pathlib import Path
 
 import duckdb
 
 from pipelines.errors import DplError
 from pipelines.report.charts import stacked_bars
 from pipelines.secrets import redact
-from pipelines.silver.warehouse import connect
+from pipelines.silver.warehouse import available, connect
 
 OK_COLOR, FAILURE_COLOR, P50_COLOR, P90_COLOR = "#3a9a5b", "#d1495b", "#2f6db5", "#9dbbe0"
 WINDOW_SQL = """
@@ -40,12 +39,12 @@ class Dora:
     note: str = ""  # why there is nothing to show ('' when read fine)
 
 
-def read_dora(warehouse: Path, weeks: int) -> Dora:
+def read_dora(warehouse, weeks: int) -> Dora:
     """The last `weeks` weeks that have data (ending at the latest one); a note instead when unreadable."""
-    if not Path(warehouse).exists():
+    if not available(warehouse):
         return Dora([], {}, f"no warehouse yet at {warehouse} (run `make silver`)")
     try:
-        with connect(Path(warehouse), read_only=True) as con:
+        with connect(warehouse, read_only=True) as con:
             names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
             if "dora_weekly" not in names:
                 return Dora([], {}, "the warehouse has no `dora_weekly` view yet (run `make silver`)")

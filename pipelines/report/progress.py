@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from html import escape
-from pathlib import Path
 
 import duckdb
 
@@ -18,7 +17,7 @@ from pipelines.errors import DplError
 from pipelines.report.charts import stacked_bars
 from pipelines.report.html import bar, pill, table
 from pipelines.secrets import redact
-from pipelines.silver.warehouse import connect
+from pipelines.silver.warehouse import available, connect
 
 MAX_RELEASES = 30  # rows of the release table: unreleased first (nearest release date first), then the latest released
 MAX_EPICS = 30  # open epics with the most remaining issues
@@ -57,12 +56,12 @@ class Progress:
     note: str = ""  # why there is nothing to show ('' when read fine)
 
 
-def read_progress(warehouse: Path, weeks: int = 12) -> Progress:
+def read_progress(warehouse, weeks: int = 12) -> Progress:
     """Releases, open epics and the last `weeks` weeks of the active releases; a note when unreadable."""
-    if not Path(warehouse).exists():
+    if not available(warehouse):
         return Progress([], [], {}, f"no warehouse yet at {warehouse} (run `make silver`)")
     try:
-        with connect(Path(warehouse), read_only=True) as con:
+        with connect(warehouse, read_only=True) as con:
             names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
             if "release_progress" not in names:
                 return Progress([], [], {}, "the warehouse has no `release_progress` view yet (run `make silver`)")

@@ -23,7 +23,7 @@ from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relat
 from pipelines.silver.comments import apply_comments
 from pipelines.silver.duckdb_io import enable_bronze
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
-from pipelines.silver.warehouse import connect, drop_relations, relations
+from pipelines.silver.warehouse import connect, drop_relations, relations, transaction
 
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
@@ -41,7 +41,7 @@ def build_silver(settings, full: bool = False) -> dict:
     files = manifest_files(settings.bronze_dir)
     config = settings.jira_silver
     started = time.monotonic()
-    with connect(settings.warehouse) as con:
+    with connect(settings.warehouse) as con, transaction(con, settings.warehouse) as commit:
         enable_bronze(con, settings.bronze_dir)
         con.execute("set preserve_insertion_order = false")
         con.execute(STATE_DDL)
@@ -55,25 +55,20 @@ def build_silver(settings, full: bool = False) -> dict:
         check_present(settings.bronze_dir, batch)
         shapes = jira.with_custom_fields(load_shapes(), mapping)
         run = Run(con, settings.bronze_dir, models, files, batch, reason is not None, state, shapes)
-        con.execute("begin transaction")
-        try:
-            jira.write_config_tables(con, config)
-            corrections.write_config_tables(con, settings.corrections, mapping)
-            delivery.write_config_tables(con, settings.delivery, settings.identity)
-            for name in drop_relations(con, RETIRED_MODELS):
-                log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
-            changed = changed_kind(con, models)
-            for name in drop_relations(con, changed):
-                log.info("silver: dropped %s (%s now)", name, changed[name])
-            summary = {m.name: result for m in models if (result := run.model(m)) is not None}
-            corrections.log_applications(con)  # after the models: the corrections' outcomes are views
-            apply_comments(con, models, jira.custom_descriptions(mapping))
-            record(con, batch, reason is not None, wanted | run.signatures)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    mode = f"full ({reason})" if reason else "incremental"
+        mode = f"full ({reason})" if reason else "incremental"
+        commit.message = f"silver {mode} build: {len(batch)} new bronze file(s)"
+        jira.write_config_tables(con, config)
+        corrections.write_config_tables(con, settings.corrections, mapping)
+        delivery.write_config_tables(con, settings.delivery, settings.identity)
+        for name in drop_relations(con, RETIRED_MODELS):
+            log.info("silver: dropped %s (renamed %s)", name, RETIRED_MODELS[name])
+        changed = changed_kind(con, models)
+        for name in drop_relations(con, changed):
+            log.info("silver: dropped %s (%s now)", name, changed[name])
+        summary = {m.name: result for m in models if (result := run.model(m)) is not None}
+        corrections.log_applications(con)  # after the models: the corrections' outcomes are views
+        apply_comments(con, models, jira.custom_descriptions(mapping))
+        record(con, batch, reason is not None, wanted | run.signatures)
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
 
@@ -159,13 +154,16 @@ class Run:
         self.signatures: dict[str, str] = {}
         self.new_streams = {(f.source, f.stream) for f in self.batch}
         self.shapes = shapes
+        self.views_current = not full and self.views_unchanged()
 
     def model(self, model: Model) -> dict | None:
         """Materialize one model; the summary entry of a stored table, None otherwise."""
         started = time.monotonic()
         try:
             if model.materialized == "view":
-                self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
+                self.signatures[f"view:{model.name}"] = model.checksum
+                if not self.views_current:
+                    self.con.execute(f"create or replace view {model.name} as\n{model.sql}\n")
                 result = None
             elif model.materialized == "batch":
                 self.bind(model)
@@ -180,6 +178,13 @@ class Run:
             raise DplError(error_class, f"sql/{model.layer}/{model.path.name}: {first}", transient=False) from None
         log.debug("silver: %s %s in %.2f s", model.materialized, model.name, time.monotonic() - started)
         return result
+
+    def views_unchanged(self) -> bool:
+        """Does every view exist as built from its current SQL? (Then this build leaves the views be: a
+        DuckLake keeps every version of a re-created view in its catalog.)"""
+        existing = relations(self.con)
+        views = [m for m in self.models.values() if m.materialized == "view"]
+        return all(existing.get(m.name) == "VIEW" and self.state.get(f"view:{m.name}") == m.checksum for m in views)
 
     def merge(self, model: Model) -> dict:
         """CTAS (full) or MERGE (incremental) of the model's de-duplicated batch."""

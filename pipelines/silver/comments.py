@@ -7,7 +7,8 @@ comments: `duckdb_columns()`, `duckdb_tables()`, `duckdb_views()`, the shell's `
 agent's `describe` do.
 
 A `create or replace` drops a relation's comments, so the views re-created by each build need them
-again; a stored table merged in place keeps them. Only comments that differ from what the warehouse
+again; a stored table merged in place keeps them. A DuckLake holds a view's comment but none on its
+columns: there, view columns go without. Only comments that differ from what the warehouse
 holds are written, in one statement batch (measured on a no-op build: see the README).
 """
 
@@ -21,6 +22,7 @@ import duckdb
 from pipelines.silver.bronze import quote
 from pipelines.silver.dictionary import Dictionary, load_dictionary
 from pipelines.silver.models import Model
+from pipelines.silver.warehouse import is_lake
 
 log = logging.getLogger("pipelines.silver")
 CUSTOM_FIELDS_MODEL = "stg_jira__issue_records"  # where the custom-field columns are born
@@ -37,6 +39,7 @@ def apply_comments(
     current_tables, current_columns = read_comments(con)
     resolver = dictionary.column_comments({model.name: model for model in models})
     statements = []
+    view_columns = not is_lake(con)  # a DuckLake keeps a view's comment, not its columns' (kept as views: README)
     for model in models:
         kind = "view" if model.materialized == "view" else "table"
         if model.name not in current_tables or model.materialized == "batch":
@@ -44,6 +47,8 @@ def apply_comments(
         wanted = dictionary.table_comment(model)
         if current_tables[model.name] != wanted:
             statements.append(f"comment on {kind} {ident(model.name)} is {quote(wanted)}")
+        if kind == "view" and not view_columns:
+            continue
         for column, comment in current_columns.get(model.name, {}).items():
             text = resolver.describe(model.name, column)
             if text and text != comment:

@@ -93,15 +93,19 @@ def s3_settings(env=None) -> dict[str, str]:
     return values
 
 
-def create_s3_secret(con: duckdb.DuckDBPyConnection, scope: str | None = None, env=None) -> None:
-    """A TEMPORARY S3 secret (memory only) from the environment; errors never quote its values."""
+def create_s3_secret(
+    con: duckdb.DuckDBPyConnection, scope: str | None = None, env=None, name: str = SECRET_NAME
+) -> None:
+    """A TEMPORARY S3 secret (memory only) from the environment; errors never quote its values.
+
+    `name`: one secret per use (bronze, the warehouse's data), so that neither replaces the other."""
     values = s3_settings(env)
     options = [f"{key} {_literal(value)}" for key, value in values.items() if key not in ("USE_SSL",)]
     if "USE_SSL" in values:
         options.append(f"USE_SSL {values['USE_SSL']}")
     if scope:
         options.append(f"SCOPE {_literal(scope)}")
-    sql = f"create or replace temporary secret {SECRET_NAME} (type s3, {', '.join(options)})"
+    sql = f"create or replace temporary secret {name} (type s3, {', '.join(options)})"
     try:
         con.execute(sql)
     except duckdb.Error as exc:

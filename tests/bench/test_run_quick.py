@@ -27,6 +27,8 @@ def test_quick_run_writes_every_case(tmp_path):
     assert cases["jira_incremental"]["calls_by_group"]["search"] >= 1
     assert cases["bronze"]["writer_records_per_s"] > 0 and cases["memory"]["large_peak_rss_mb"] > 0
     assert cases["silver"]["rows"]["stg_jira__issues"] == 2_000
+    assert cases["silver_ducklake"]["rows"]["stg_jira__issues"] == 2_000
+    assert cases["silver_ducklake"]["incremental_changed"]["stg_jira__issues"] == 20
     assert cases["bitbucket"]["calls"] >= cases["bitbucket"]["minimum_calls"] > 0
     assert cases["jenkins"]["calls"] >= cases["jenkins"]["minimum_calls"] > 0
     assert cases["s3"]["publish"]["history"] == 200 and cases["s3"]["sync"]["s3_s"] > 0
