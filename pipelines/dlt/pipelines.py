@@ -268,21 +268,44 @@ def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncCon
 
 
 def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: BronzeRoot, ctx: SyncContext | None = None) -> None:
-    """Publish what was written, set the status and append the audit row."""
+    """Publish what was written, set the status and append the audit row (`written`: published rows only)."""
     try:
-        result.files = writer.close()
+        writer.close()
     except DplError as exc:
         writer.discard()
         result.error = result.error or exc
+    result.files = list(writer.published)
     result.gaps = list(ctx.gaps) if ctx else []
     for stream in ctx.not_refreshed if ctx else ():  # not attempted: its unit's last run stays the last refresh
         if result.counts.get(stream) == {"fetched": 0, "written": 0, "skipped": 0}:
             del result.counts[stream]
+    _count_published(result)
     result.ended_at = result.ended_at or utc_now()
     result.status = "failed" if result.error else ("partial" if result.gaps else "success")
-    append_run(bronze_dir, result.source, result.audit_row())
+    try:
+        append_run(bronze_dir, result.source, result.audit_row())
+    except DplError as exc:
+        if result.error is None:
+            raise
+        # the run's own error first: it is why the run failed; the audit row's loss comes second
+        raise DplError(
+            result.error.error_class,
+            f"{result.error.message}; and its audit row was not saved: [{exc.error_class}] {exc.message}",
+            status=result.error.status,
+            advice=f"{result.error.advice}; {exc.advice}",
+        ) from None
     level = logging.ERROR if result.error else logging.INFO
     log.log(level, "%s: run %s %s", result.source, result.run_id, result.status)
+
+
+def _count_published(result: RunResult) -> None:
+    """Each stream's `written`: the rows of its parts that were published (in the manifest), not the pages
+    handed to the writer — a part dropped by a failed write or publish holds records nobody can read."""
+    published: dict[str, int] = defaultdict(int)
+    for row in result.files:
+        published[row["stream"]] += int(row["rows"] or 0)
+    for stream, counts in result.counts.items():
+        counts["written"] = published.get(stream, 0)
 
 
 def classify(exc: BaseException) -> DplError:

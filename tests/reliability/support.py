@@ -364,8 +364,8 @@ def run_driver(cli: list[str], env: dict, *, kill=None, hold=None, fail=None, co
     """Run the CLI under the instrumenting driver in its own process; return a CompletedProcess."""
     argv = []
     for flag, value in (("--kill", kill), ("--hold", hold), ("--fail", fail)):
-        if value:
-            argv += [flag, value]
+        for one in [value] if isinstance(value, str) else value or ():
+            argv += [flag, one]
     if counts:
         argv += ["--counts", str(counts)]
     argv += ["--", *cli]
