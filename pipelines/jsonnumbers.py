@@ -1,29 +1,38 @@
 """JSON that keeps every number exactly: orjson when it can, the standard library when it would not.
 
 orjson turns integers beyond 64 bits into floats, refuses numbers beyond double range (`1e400`) and
-silently reads `1e-400` as 0.0. Such numbers are rare, so a cheap C-speed scan of a translated copy
-of the text (digits → "0", e/E → "e", signs → "+", the rest → " ") gates the exact, slower stdlib
-parse: integers stay ints, numbers a double cannot hold become Decimals. Such text inside a string
-only costs that slower parse. Used for API answers and for reading bronze lines back.
+silently reads `1e-400` as 0.0. Such numbers are rare, so a cheap C-speed scan gates the exact,
+slower stdlib parse (integers stay ints, numbers a double cannot hold become Decimals): the text is
+translated (digits → "0", e/E → "e", signs → "+", `"` `:` `[` `,` `.` kept, whitespace dropped, the
+rest → " ") and searched for a number token — one right after `":`, `[` or `,` — with 19+ digits in
+its integer or fraction part or an exponent of 3+ digits. Text inside strings cannot look like that
+unless it holds `":`, `[` or `,` before such digits: it then only costs the slower parse. (Scanning
+for digit runs anywhere sent most real answers down the slow path: Atlassian account ids are hex,
+and `e269` reads like an exponent.) Used for API answers and for reading bronze lines back.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-_SHAPES = bytes(48 if 48 <= i <= 57 else 101 if i in (69, 101) else 43 if i in (43, 45) else 32 for i in range(256))
-_INEXACT = (b"0" * 19, b"0e000", b"0e+000")  # 19+ digits in a row; an exponent of 3+ digits
+_KEPT = {ord(c): ord(c) for c in '":[,.'}
+_SHAPES = bytes(
+    48 if 48 <= i <= 57 else 101 if i in (69, 101) else 43 if i in (43, 45) else _KEPT.get(i, 32) for i in range(256)
+)
+_WHITESPACE = b" \t\r\n"
+# after `":`, `[` or `,` (or at the start): a sign, then 19+ integer digits, 19+ fraction digits, or a 3+ digit exponent
+_INEXACT = re.compile(rb'(?:":|[\[,])\+?(?:0{19}|0+\.0{19}|0+(?:\.0+)?e\+?000)')
 
 
 def needs_exact_parse(data: bytes) -> bool:
     """Might orjson not keep a number of `data` exactly?"""
-    shapes = data.translate(_SHAPES)
-    return any(pattern in shapes for pattern in _INEXACT)
+    return _INEXACT.search(b"[" + data.translate(_SHAPES, _WHITESPACE)) is not None
 
 
 def loads(data: bytes | str) -> Any:
