@@ -18,13 +18,15 @@ CLI := $(PY) -m pipelines
 source_flag = $(if $(SOURCE),--source $(SOURCE))
 stream_flag = $(if $(STREAM),--streams $(STREAM))
 full_flag = $(if $(filter 1 yes true,$(FULL)),--full)
+# the units of a scoped sync or backfill: PROJECT= (Jira keys), REPO= (Bitbucket slugs), JOB= (Jenkins full names)
+scope_flag = $(if $(PROJECT),--project "$(PROJECT)") $(if $(REPO),--repo "$(REPO)") $(if $(JOB),--job "$(JOB)")
 # names of the variables given on the command line (a saved query's parameters: make query NAME=x RELEASE=1.4)
 given_vars = $(foreach v,$(MAKEOVERRIDES),$(firstword $(subst =, ,$(v))))
 
 .PHONY: help bootstrap check demo test test-soak lint format sync-jira sync-bitbucket sync-jenkins sync-all \
 	backfill silver anomalies stats show-cursors show-manifest show-runs verify shell bench \
 	schedule-gate ledgers-artifact units sync-due report dora mcp agent-audit load record docs jql queries query \
-	demo-lake compact migrate-bronze snapshots expire-snapshots
+	demo-lake compact migrate-bronze snapshots expire-snapshots reset
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -60,21 +62,26 @@ format: bootstrap ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-sync-jira: bootstrap ## sync Jira into bronze (FULL=1 ignores cursors, STREAM=a,b)
-	$(CLI) sync jira $(full_flag) $(stream_flag)
+sync-jira: bootstrap ## sync Jira into bronze (FULL=1 ignores cursors, STREAM=a,b, PROJECT=KEY,KEY only those)
+	$(CLI) sync jira $(full_flag) $(stream_flag) $(scope_flag)
 
-sync-bitbucket: bootstrap ## sync Bitbucket into bronze (FULL=1, STREAM=a,b)
-	$(CLI) sync bitbucket $(full_flag) $(stream_flag)
+sync-bitbucket: bootstrap ## sync Bitbucket into bronze (FULL=1, STREAM=a,b, REPO=slug,slug only those)
+	$(CLI) sync bitbucket $(full_flag) $(stream_flag) $(scope_flag)
 
-sync-jenkins: bootstrap ## sync Jenkins into bronze (FULL=1, STREAM=a,b)
-	$(CLI) sync jenkins $(full_flag) $(stream_flag)
+sync-jenkins: bootstrap ## sync Jenkins into bronze (FULL=1, STREAM=a,b, JOB=folder/job,... only those)
+	$(CLI) sync jenkins $(full_flag) $(stream_flag) $(scope_flag)
 
 sync-all: bootstrap ## sync every configured source in parallel
 	$(CLI) sync-all $(full_flag)
 
-backfill: bootstrap ## re-extract the last DAYS days (SOURCE=jira STREAM=issues optional)
-	@test -n "$(DAYS)" || { echo "usage: make backfill DAYS=120 [SOURCE=jira] [STREAM=issues]"; exit 2; }
-	$(CLI) backfill --days $(DAYS) $(source_flag) $(stream_flag)
+backfill: bootstrap ## re-extract the last DAYS days (SOURCE=jira STREAM=issues PROJECT=/REPO=/JOB= optional)
+	@test -n "$(DAYS)" || { echo "usage: make backfill DAYS=120 [SOURCE=jira] [STREAM=issues] [PROJECT=KEY]"; exit 2; }
+	$(CLI) backfill --days $(DAYS) $(source_flag) $(stream_flag) $(scope_flag)
+
+reset: bootstrap ## drop cursors so the next run re-reads (SOURCE= STREAM=a,b [SCOPE=KEY], YES=1: no prompt); bronze untouched
+	@test -n "$(SOURCE)" -a -n "$(STREAM)" || { echo "usage: make reset SOURCE=jira STREAM=issues [SCOPE=DPL] [YES=1]"; exit 2; }
+	$(CLI) reset --source $(SOURCE) --streams $(STREAM) $(if $(SCOPE),--scope "$(SCOPE)") \
+		$(if $(filter 1 yes true,$(YES)),--yes)
 
 silver: bootstrap ## build/merge the DuckDB silver tables (FULL=1 rebuilds from all bronze)
 	$(CLI) silver $(full_flag)

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from agent import cli as agent_cli
-from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, ledger_views
+from pipelines import cli_bronze, cli_dlt, cli_docs, cli_lake, cli_ops, cli_reset, ledger_views, signals
 from pipelines.alerts import notify_run
 from pipelines.bronze.verify import verify
 from pipelines.display import human_bytes, table
-from pipelines.dlt.pipelines import run_source
+from pipelines.dlt.pipelines import new_run_id, run_source
 from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, FULL, INCREMENTAL, SyncContext
-from pipelines.errors import DplError, ErrorClass
-from pipelines.logs import setup_logging
+from pipelines.errors import PARTIAL_EXIT, DplError, ErrorClass
+from pipelines.logs import run_log, setup_logging, to_log_file
 from pipelines.ops import collect_ledgers, write_gate
 from pipelines.secrets import redact
+from pipelines.selectors import scope_of, split_list, validate_args
 from pipelines.settings import Settings, load_settings
 from pipelines.shell import DEFAULT_WIDTH, run_shell
 from pipelines.silver import anomaly_summary, build_silver, stats
 from pipelines.sources import BASE_URL_VARS, SOURCE_NAMES
+from pipelines.timeutil import utc_now
 from pipelines.workbench import cli as workbench_cli
 
 log = logging.getLogger("pipelines")
+# SIGTERM stops these like Ctrl-C: audit row, temp files removed, lock released, exit 143 (pipelines/signals.py)
+STOPPED_LIKE_CTRL_C = frozenset({"sync", "sync-all", "backfill", "sync-due"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,12 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help="ignore cursors and re-read everything")
     sync.add_argument("--streams", help="comma-separated streams (default: every enabled stream)")
     sync.add_argument("--run-id", help=argparse.SUPPRESS)  # set by sync-all/sync-due to find the audit row
+    add_scope_flags(sync)
     sync_all = sub.add_parser("sync-all", help="sync every configured source, in parallel")
     sync_all.add_argument("--full", action="store_true")
     backfill = sub.add_parser("backfill", help="re-extract the last N days regardless of cursors")
     backfill.add_argument("--days", type=int, required=True)
     backfill.add_argument("--source", help="one source (default: every configured source)")
     backfill.add_argument("--streams", help="comma-separated streams")
+    add_scope_flags(backfill)
     for name in ("show-cursors", "show-manifest", "show-runs"):
         shown = sub.add_parser(name, help=f"print {name.split('-')[1]}.parquet of each source as a table")
         shown.add_argument("--source")
@@ -79,7 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_docs.register(sub)
     workbench_cli.register(sub)
     cli_bronze.register(sub)
+    cli_reset.register(sub)
     return parser
+
+
+def add_scope_flags(parser: argparse.ArgumentParser) -> None:
+    """--project (Jira), --repo (Bitbucket), --job (Jenkins): comma lists of the units to sync."""
+    parser.add_argument("--project", help="Jira only: these project keys (comma-separated)")
+    parser.add_argument("--repo", help="Bitbucket only: these repositories (slugs, comma-separated)")
+    parser.add_argument("--job", help="Jenkins only: these jobs or folders (full names, comma-separated)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        settings = load_settings()
-        return COMMANDS[args.command](settings, args)
+        with signals.stop_on_signals() if args.command in STOPPED_LIKE_CTRL_C else contextlib.nullcontext():
+            settings = load_settings()
+            validate_args(settings, args)
+            return COMMANDS[args.command](settings, args)
     except DplError as exc:
         print(f"error: {redact(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stop = signals.as_interrupted(exc)
+        print(f"error: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", file=sys.stderr)
+        return stop.exit_code
     except Exception as exc:
         if os.environ.get("DPL_DEBUG"):
             raise
@@ -144,16 +161,43 @@ def cmd_check(settings: Settings, args) -> int:
 
 def cmd_sync(settings: Settings, args, mode: str | None = None, days: int | None = None) -> int:
     mode = mode or (FULL if args.full else INCREMENTAL)
-    streams = tuple(s.strip() for s in args.streams.split(",")) if getattr(args, "streams", None) else None
+    streams = split_list(getattr(args, "streams", None)) or None
+    source, scopes = scope_of(args, args.source)
     started = time.monotonic()
-    run_id = getattr(args, "run_id", None)
-    result = run_source(settings, args.source, mode=mode, streams=streams, backfill_days=days, run_id=run_id)
-    print(summary(result, time.monotonic() - started))
-    notify_run(settings, result)
+    run_id = getattr(args, "run_id", None) or new_run_id(utc_now())
+    with run_log(settings.logs, source, run_id) as log_file:
+        try:
+            result = run_source(
+                settings, source, mode=mode, streams=streams, backfill_days=days, run_id=run_id, scopes=scopes
+            )
+        except KeyboardInterrupt as exc:  # stopped by a signal: the run recorded itself as INTERRUPTED
+            stop = signals.as_interrupted(exc)
+            _say(f"error: {source}: {DplError(ErrorClass.INTERRUPTED, signals.describe(stop))}", sys.stderr)
+            _name_log(log_file)
+            return stop.exit_code
+        _say(summary(result, time.monotonic() - started), sys.stdout)
+        notify_run(settings, result)
+        if result.error:
+            _say(f"error: {source}: {redact(result.error)}", sys.stderr)
+        elif result.status == "partial":
+            gaps = len(result.gaps)
+            _say(f"{source}: exit {PARTIAL_EXIT} (PARTIAL): {gaps} gap(s) above; the rest is in bronze", sys.stdout)
+        _name_log(log_file)
     if result.error:
-        print(f"error: {args.source}: {redact(result.error)}", file=sys.stderr)
         return result.error.exit_code
-    return 0
+    return PARTIAL_EXIT if result.status == "partial" else 0
+
+
+def _say(text: str, stream) -> None:
+    """Print a run's closing lines to the terminal and into its log file, in order."""
+    print(text, file=stream, flush=True)
+    to_log_file(text)
+
+
+def _name_log(log_file: Path | None) -> None:
+    """The last line of a run: where its log is (when it was written)."""
+    if log_file is not None and log_file.exists():
+        print(f"log: {log_file}", flush=True)
 
 
 def summary(result, seconds: float) -> str:
@@ -183,28 +227,33 @@ def cmd_sync_all(settings: Settings, args, extra: list[str] | None = None) -> in
     flags = extra or (["--full"] if getattr(args, "full", False) else [])
     results = cli_ops.run_parallel({name: ["sync", name, *flags] for name in run}, settings.bronze_dir)
     print("sync-all: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()))
-    return 0 if all(child.code == 0 for child in results.values()) else 1
+    return cli_ops.combined_exit(child.code for child in results.values())
 
 
 def cmd_backfill(settings: Settings, args) -> int:
     if args.days <= 0:
         raise DplError(ErrorClass.CONFIG, f"DAYS={args.days}: expected a positive number of days")
+    args.source, _ = scope_of(args, args.source)  # PROJECT= alone means SOURCE=jira, and so on
     if args.source:
         args.full = False
         return cmd_sync(settings, args, mode=BACKFILL, days=args.days)
-    extra = ["--streams", args.streams] if args.streams else []
-    return cmd_sync_all_backfill(settings, args.days, extra)
+    return cmd_sync_all_backfill(settings, args.days, split_list(args.streams))
 
 
-def cmd_sync_all_backfill(settings: Settings, days: int, extra: list[str]) -> int:
+def cmd_sync_all_backfill(settings: Settings, days: int, streams: tuple[str, ...]) -> int:
+    """Backfill each configured source in turn; STREAM= names go to the sources that have them."""
     run, notices = configured_sources(settings)
     for notice in notices:
         print(notice)
-    codes = [
-        subprocess.call([sys.executable, "-m", "pipelines", "backfill", "--days", str(days), "--source", n, *extra])
-        for n in run
-    ]
-    return 0 if run and all(c == 0 for c in codes) else 1
+    codes = []
+    for name in run:
+        own = [s for s in streams if s in settings.source(name).streams]
+        if streams and not own:
+            print(f"{name}: skipped (no stream {', '.join(streams)})")
+            continue
+        extra = ["--streams", ",".join(own)] if own else []
+        codes.append(cli_ops.run_child(["backfill", "--days", str(days), "--source", name, *extra]))
+    return cli_ops.combined_exit(codes) if codes else 1
 
 
 def cmd_verify(settings: Settings, args) -> int:
@@ -297,3 +346,4 @@ COMMANDS.update(cli_lake.COMMANDS)
 COMMANDS.update(cli_docs.COMMANDS)
 COMMANDS.update(workbench_cli.COMMANDS)
 COMMANDS.update(cli_bronze.COMMANDS)
+COMMANDS.update(cli_reset.COMMANDS)

@@ -6,22 +6,25 @@ Merged into the CLI by `pipelines/cli.py`: `cli_ops.register(sub)` in `build_par
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import orjson
 
+from pipelines import signals
 from pipelines.alerts import notify_failure
 from pipelines.bronze.ledger import read_ledger
 from pipelines.display import table
 from pipelines.dlt.pipelines import new_run_id
 from pipelines.dlt.resources import get
-from pipelines.errors import EXIT_CODES, ConfigError, DplError, ErrorClass
+from pipelines.errors import EXIT_CODES, PARTIAL_EXIT, ConfigError, DplError, ErrorClass, Interrupted
 from pipelines.report import build_report
 from pipelines.report.dora import read_dora, summary_line, text_rows
 from pipelines.timeutil import parse_iso, utc_now
@@ -129,7 +132,15 @@ def cmd_sync_due(settings, args) -> int:
         if child.run is None and child.code not in (0, LOCKED_EXIT):
             notify_failure(settings, source, child.error_class, child.error_message)
     print("sync-due: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()))
-    return 0 if all(child.code == 0 for child in results.values()) else 1
+    return combined_exit(child.code for child in results.values())
+
+
+def combined_exit(codes) -> int:
+    """The exit code of several syncs: 0 when all succeeded, PARTIAL when the others were partial, else 1."""
+    codes = set(codes)
+    if codes <= {0}:
+        return 0
+    return PARTIAL_EXIT if codes <= {0, PARTIAL_EXIT} else 1
 
 
 @dataclasses.dataclass
@@ -145,6 +156,8 @@ class ChildSync:
 
     @property
     def outcome(self) -> str:
+        if self.code == PARTIAL_EXIT:
+            return f"PARTIAL (exit {self.code})"
         return "ok" if self.code == 0 else f"FAILED (exit {self.code})"
 
 
@@ -174,8 +187,15 @@ def run_parallel(commands: dict[str, list[str]], bronze_dir: Path) -> dict[str, 
     threads = [threading.Thread(target=_relay, args=(name, proc)) for name, proc in procs.items()]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    stopped = None
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: each child stops the same way and records its run
+        stopped = signals.as_interrupted(exc)
+        stop_children(list(procs.values()), stopped)
+        for thread in threads:
+            thread.join()
     for name, proc in procs.items():
         child = results[name]
         child.code = proc.wait()
@@ -185,7 +205,39 @@ def run_parallel(commands: dict[str, list[str]], bronze_dir: Path) -> dict[str, 
         elif child.code != 0:
             child.error_class = _class_of_exit(child.code)
             child.error_message = f"`sync {name}` exited with code {child.code} before recording run {child.run_id}"
+    if stopped is not None:
+        print("stopped: " + ", ".join(f"{name} {child.outcome}" for name, child in results.items()), flush=True)
+        raise stopped
     return results
+
+
+def run_child(argv: list[str]) -> int:
+    """Run `python -m pipelines <argv>` in the foreground; a signal that stops us stops it the same way."""
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines", *argv])
+    try:
+        return proc.wait()
+    except KeyboardInterrupt as exc:
+        stop_children([proc], signals.as_interrupted(exc))
+        raise
+
+
+def stop_children(procs: list[subprocess.Popen], stop: Interrupted) -> None:
+    """Pass the signal on to each child still running, then wait for it to record its run and exit.
+
+    A child that already got the signal (a terminal's Ctrl-C reaches the whole process group) ignores the
+    second one; one still running after the grace period is killed.
+    """
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.send_signal(stop.signum)
+    deadline = time.monotonic() + signals.GRACE_S
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _class_of_exit(code: int) -> str:

@@ -1,4 +1,8 @@
-"""Error classes of DESIGN.md §5: every failure is one of these, with one line of advice."""
+"""Error classes of DESIGN.md §5: every failure is one of these, with one line of advice.
+
+A run stopped by a signal (SIGINT, SIGTERM: `pipelines/signals.py`) is recorded as INTERRUPTED and
+exits 128 + the signal's number (130, 143).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class ErrorClass(enum.StrEnum):
     CONFIG = "CONFIG"
     LOCKED = "LOCKED"
     STORAGE = "STORAGE"
+    INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
 
 
@@ -32,12 +37,42 @@ ADVICE = {
     ErrorClass.CONFIG: "fix the named file/key or variable and run again (`make check` validates everything)",
     ErrorClass.LOCKED: "wait for the other run to finish; the lock is released when its process exits",
     ErrorClass.STORAGE: "check that the bronze directory exists, is writable and has free space",
+    ErrorClass.INTERRUPTED: "run again: the next run resumes from the cursors (published files are kept)",
     ErrorClass.INTERNAL: "this is a bug: please report it with the run id",
 }
 
 TRANSIENT = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.SERVER_ERROR, ErrorClass.NETWORK, ErrorClass.BAD_PAYLOAD})
 
 EXIT_CODES = {ErrorClass.CONFIG: 2, ErrorClass.LOCKED: 3}
+PARTIAL_EXIT = 4  # a sync (or sync-all/sync-due/backfill) that kept going past gaps: data usable, something unread
+INTERRUPTED_EXIT = 130  # Ctrl-C (SIGINT)
+TERMINATED_EXIT = 143  # SIGTERM (128 + 15), as a shell reports a process it ended
+
+# Every exit code of `python -m pipelines` (README "Exit codes" is checked against this table). `make` turns
+# any non-zero code of a recipe into its own exit code 2: call `bin/dpl` (or `.venv/bin/python -m
+# pipelines`) where the code matters.
+EXIT_STATUS = {
+    0: "success",
+    1: "failed (any error class without a code of its own: AUTH_FAILED, NETWORK, STORAGE, INTERNAL ...)",
+    2: "CONFIG: bad or missing config, secret, argument or selector (SOURCE, STREAM, PROJECT, REPO, JOB, SCOPE)",
+    3: "LOCKED: another run holds the source's lock (or changed its ledgers meanwhile)",
+    PARTIAL_EXIT: "PARTIAL: the run finished but recorded gaps (a project, repository, job or folder not read)",
+    INTERRUPTED_EXIT: "INTERRUPTED by Ctrl-C (SIGINT): the run recorded itself, the next one resumes",
+    TERMINATED_EXIT: "INTERRUPTED by SIGTERM (a cancelled workflow, systemd stop, timeout): the same",
+}
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop asked for by a signal (SIGINT, SIGTERM): raised in the main thread; exit code 128 + signal."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class DplError(Exception):

@@ -57,6 +57,7 @@ def _run_row(row: dict) -> dict:
         "seconds": seconds,
         "gaps": len(gaps),
         "error": (row["error_class"] or "") + (f": {row['error_message']}" if row["error_message"] else ""),
+        "scope": row["scope"] or "",
     }
 
 
@@ -78,7 +79,9 @@ def show_runs(settings, args) -> int:
             "retries",
             "rate_limit_waits_s",
             "gaps",
+            "scope",
             "error",
+            "note",
         ],
         _run_row,
     )

@@ -56,9 +56,12 @@ def next_due_at(last_started: dt.datetime, interval: dt.timedelta, multiplier: f
 
 
 def failure_streak(rows: list[dict]) -> tuple[int, str | None]:
-    """(failed runs at the end of `rows` in a row with the same error class, that class)."""
+    """(failed runs at the end of `rows` in a row with the same error class, that class). A run stopped by
+    a signal (INTERRUPTED: a cancelled job, Ctrl-C) is not the source failing: it is passed over."""
     count, klass = 0, None
     for row in reversed(rows):
+        if row["status"] == "failed" and row["error_class"] == "INTERRUPTED":
+            continue
         if row["status"] != "failed" or (count and row["error_class"] != klass):
             break
         count, klass = count + 1, row["error_class"]

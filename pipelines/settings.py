@@ -9,6 +9,7 @@ schemas of the stages it configures, and builds the typed settings. Everything e
 |---|---|---|
 | sources.yaml | `http:` | `pipelines.dlt.http.HttpPolicy` |
 | sources.yaml | `bronze:` | `pipelines.bronze.settings.BronzeSettings` |
+| sources.yaml | `logs:` | `pipelines.logs.LogSettings` (`DPL_LOG_DIR` overrides `dir`) |
 | sources.yaml | `<source>:` | the source module (`DEFAULTS`, `CONFIG_SCHEMA`) → `pipelines.sources.SourceSettings` |
 | sources.yaml | `jira.silver:` | `pipelines.silver.settings.JiraSilverSettings` |
 | time.yaml | | `pipelines.timeutil.TimeSettings` |
@@ -38,6 +39,7 @@ from pipelines.dlt import resources
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
 from pipelines.errors import ConfigError
+from pipelines.logs import LOGS_SCHEMA, LogSettings
 from pipelines.secrets import load_dotenv_file, register_environment_secrets
 from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
@@ -70,6 +72,7 @@ class Settings:
     warehouse: Warehouse  # a DuckDB file or a DuckLake (pipelines/silver/target.py); a path given here is wrapped
     http: HttpPolicy = dataclasses.field(default_factory=HttpPolicy)
     bronze: BronzeSettings = dataclasses.field(default_factory=BronzeSettings)
+    logs: LogSettings = dataclasses.field(default_factory=LogSettings)
     sources: Mapping[str, SourceSettings] = dataclasses.field(default_factory=_default_sources)
     jira_silver: JiraSilverSettings = dataclasses.field(default_factory=JiraSilverSettings)
     time: TimeSettings = dataclasses.field(default_factory=TimeSettings)
@@ -113,6 +116,7 @@ def load_settings(env: Mapping | None = None) -> Settings:
         warehouse=parse_warehouse(env.get("DPL_WAREHOUSE") or DEFAULT_WAREHOUSE, env.get("DPL_WAREHOUSE_DATA")),
         http=build(HttpPolicy, sources_yaml.get("http")),
         bronze=build(BronzeSettings, sources_yaml.get("bronze")),
+        logs=_logs(build(LogSettings, sources_yaml.get("logs")), env),
         sources={name: _source_from(name, sources_yaml.get(name) or {}) for name in SOURCE_NAMES},
         jira_silver=build_over_defaults(JiraSilverSettings, jira_section.get("silver")),
         time=build(TimeSettings, _document(config_dir / "time.yaml", TIME_SCHEMA)),
@@ -126,9 +130,14 @@ def load_settings(env: Mapping | None = None) -> Settings:
     )
 
 
+def _logs(logs: LogSettings, env: Mapping) -> LogSettings:
+    """`DPL_LOG_DIR`, when set, over `logs.dir` (like DPL_BRONZE_DIR: a path per machine, not per team)."""
+    return dataclasses.replace(logs, dir=env["DPL_LOG_DIR"]) if env.get("DPL_LOG_DIR") else logs
+
+
 def sources_schema() -> dict:
     """JSON Schema of sources.yaml: `http`, `bronze`, and each source module's section (+ `jira.silver`)."""
-    properties = {"http": HTTP_SCHEMA, "bronze": BRONZE_SCHEMA}
+    properties = {"http": HTTP_SCHEMA, "bronze": BRONZE_SCHEMA, "logs": LOGS_SCHEMA}
     for name in SOURCE_NAMES:
         properties[name] = resources.get(name).CONFIG_SCHEMA
     jira = copy.deepcopy(properties["jira"])

@@ -21,6 +21,8 @@ BASE_URL_VARS: Mapping[str, str] = {
     "bitbucket": "BITBUCKET_WORKSPACE",
     "jenkins": "JENKINS_BASE_URL",
 }
+# The unit scope of each source: what `sync --project/--repo/--job` (Make PROJECT=, REPO=, JOB=) names.
+SCOPE_VARS: Mapping[str, str] = {"jira": "PROJECT", "bitbucket": "REPO", "jenkins": "JOB"}
 STREAM_KEYS = ("enabled", "mode", "primary_key", "cursor_field", "schedule")
 
 

@@ -2,7 +2,8 @@
 
 Everything is derived from the ledgers, so there is no extra state to corrupt: a unit's runs are
 the rows of `runs.parquet` whose `streams` JSON names it (a row with an empty `streams` — a run
-that failed before its first page — counts for every stream of the source). Failed runs in a row
+that failed before its first page — counts for every stream of the source; scoped runs and cursor
+resets do not count). Failed runs in a row
 with the same error class back the unit's schedule off exponentially (capped); any other outcome
 restores it.
 """
@@ -15,7 +16,7 @@ import os
 
 import orjson
 
-from pipelines.bronze.ledger import bronze_sources, read_ledger
+from pipelines.bronze.ledger import RESET_MODE, bronze_sources, read_ledger
 from pipelines.drift import drift_label, latest_changes
 from pipelines.schedules import (
     ScheduleSettings,
@@ -170,7 +171,9 @@ def _orphan_units(settings, source: str) -> list[Unit]:
 
 
 def _history(bronze_dir, source: str) -> tuple[list[dict], dict[str, int]]:
-    runs = read_ledger(bronze_dir, source, "runs")
+    # A scoped run (PROJECT=, REPO=, JOB=) read some units' data, a reset dropped cursors: neither refreshed
+    # a unit as a whole, so neither is its last run.
+    runs = [r for r in read_ledger(bronze_dir, source, "runs") if not r["scope"] and r["mode"] != RESET_MODE]
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
     totals: dict[str, int] = {}
     for row in read_ledger(bronze_dir, source, "manifest"):

@@ -53,6 +53,7 @@ def main(bronze: str | None = None, extra_env: dict | None = None) -> int:
         DPL_WAREHOUSE=str(DEMO / "warehouse" / "lakehouse.duckdb"),
         DPL_CONFIG_DIR=str(REPO / "config"),
         DLT_DATA_DIR=str(DEMO / "dlt"),
+        DPL_LOG_DIR=str(DEMO / "logs"),  # each sync's log: .demo/logs/<source>/<run_id>.log
         RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONPATH=str(REPO),
         DESTINATION__DUCKDB__CREDENTIALS=str(DEMO / "destination.duckdb"),

@@ -14,9 +14,8 @@
 #   3. downloads and unpacks the Actions runner into /opt/actions-runner (once);
 #   4. registers it with the labels `self-hosted,linux,dpl` (once: skipped when .runner exists);
 #   5. installs and starts it as a systemd service running as `dpl`.
-# Afterwards set, in the repository: variables JIRA_BASE_URL, JIRA_EMAIL, BITBUCKET_WORKSPACE,
-# BITBUCKET_USERNAME, JENKINS_BASE_URL, JENKINS_USERNAME; secrets JIRA_API_TOKEN,
-# BITBUCKET_APP_PASSWORD (or BITBUCKET_TOKEN), JENKINS_TOKEN.
+# Afterwards set the repository's variables and secrets and start a first run: README "GitHub Actions,
+# step by step" (tests/test_workflows.py checks that the workflow passes every variable of .env.example).
 set -euo pipefail
 
 RUNNER_USER="${RUNNER_USER:-dpl}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import orjson
 import zstandard
 
 from pipelines.bronze.ledger import read_ledger
+from pipelines.cli import main
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -53,3 +56,11 @@ def commit_cursors(specs: dict, pages: list, before: dict) -> dict:
         if cursor_after(value, after.get(key)):
             after[key] = str(value)
     return after
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """`python -m pipelines <args>` in this process (its `main`, as the module runs it): code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()

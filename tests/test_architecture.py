@@ -15,6 +15,7 @@ from pipelines.bronze.settings import BRONZE_SCHEMA, BronzeSettings
 from pipelines.config import schema_keys
 from pipelines.dlt.http import HTTP_SCHEMA, HttpPolicy
 from pipelines.dlt.load import LOAD_SCHEMA, LoadSettings
+from pipelines.logs import LOGS_SCHEMA, LogSettings
 from pipelines.settings import as_data
 from pipelines.silver.corrections import CORRECTIONS_SCHEMA, CorrectionsSettings
 from pipelines.silver.settings import (
@@ -33,6 +34,7 @@ LEAVES = {"pipelines", "pipelines.config", "pipelines.errors", "pipelines.timeut
 SETTINGS = [
     (HttpPolicy, HTTP_SCHEMA),
     (BronzeSettings, BRONZE_SCHEMA),
+    (LogSettings, LOGS_SCHEMA),
     (TimeSettings, TIME_SCHEMA),
     (JiraSilverSettings, JIRA_SILVER_SCHEMA),
     (DeliverySettings, DELIVERY_SCHEMA),
@@ -129,6 +131,7 @@ def test_each_settings_dataclass_and_its_schema_name_the_same_keys(settings, sch
         ("corrections.yaml", None, CorrectionsSettings),
         ("sources.yaml", "http", HttpPolicy),
         ("sources.yaml", "bronze", BronzeSettings),
+        ("sources.yaml", "logs", LogSettings),
     ],
 )
 def test_shipped_config_files_show_the_defaults(file, key, settings):

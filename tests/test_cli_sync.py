@@ -90,9 +90,9 @@ def test_missing_secret_is_a_config_error(start_sim, sim_env, capsys, monkeypatc
 def test_unknown_source_and_stream(capsys, start_sim, sim_env):
     sim_env("jira", start_sim("jira", scale={"issues": 5}))
     code, out = sync(capsys, "gitlab")
-    assert code == 2 and "unknown source 'gitlab'" in out
+    assert code == 2 and "SOURCE=gitlab: unknown source; expected one of: jira, bitbucket, jenkins" in out
     code, out = sync(capsys, "jira", "--streams", "isues")
-    assert code == 2 and "unknown stream(s) isues" in out
+    assert code == 2 and "STREAM=isues: not a stream of jira; expected one of: projects," in out
 
 
 @pytest.mark.parametrize("name", ["bitbucket", "jenkins"])

@@ -3,6 +3,7 @@
 import re
 import subprocess
 
+from pipelines.errors import EXIT_STATUS
 from tests.conftest import REPO
 
 
@@ -16,3 +17,11 @@ def test_the_readme_copy_of_make_help_is_current():
     block = readme.split("Generated from `make help`", 1)[1].split("```", 2)[1]
     copied = [line.rstrip() for line in block.splitlines() if line.strip()]
     assert copied == make_help()
+
+
+def test_the_readme_lists_every_exit_code():
+    """The README's exit code table is `pipelines/errors.py` EXIT_STATUS, row for row."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", section, flags=re.MULTILINE)
+    assert {int(code): text for code, text in rows} == EXIT_STATUS

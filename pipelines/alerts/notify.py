@@ -11,7 +11,7 @@ import orjson
 
 from pipelines.alerts.channels import Alert, Channel, ChannelError, channels_from
 from pipelines.alerts.settings import AlertsSettings
-from pipelines.bronze.ledger import read_ledger
+from pipelines.bronze.ledger import RESET_MODE, read_ledger
 from pipelines.errors import ADVICE, ErrorClass
 from pipelines.schedules import backoff_multiplier, failure_streak
 from pipelines.secrets import redact
@@ -30,7 +30,7 @@ def notify_run(settings, result, env=None) -> list[str]:
         if not config.enabled:
             return []
         row = result.audit_row()
-        history = read_ledger(settings.bronze_dir, result.source, "runs")
+        history = [r for r in read_ledger(settings.bronze_dir, result.source, "runs") if r["mode"] != RESET_MODE]
         history.sort(key=lambda r: (r["started_at"], r["run_id"]))
         ids = [r["run_id"] for r in history]
         history = history[: ids.index(row["run_id"]) + 1] if row["run_id"] in ids else [*history, row]

@@ -83,6 +83,8 @@ RUNS_SCHEMA = pa.schema(
         ("error_class", pa.string()),
         ("error_message", pa.string()),
         ("gaps", pa.string()),  # JSON list of {stream, scope, error_class, message}
+        ("scope", pa.string()),  # a scoped run's units (PROJECT=, REPO=, JOB=), comma-separated; null: every unit
+        ("note", pa.string()),  # what a run that is not a sync did (a cursor reset: which cursors it dropped)
     ]
 )
 
@@ -123,6 +125,7 @@ PENDING_SCHEMA = pa.schema(
     ]
 )
 
+RESET_MODE = "reset"  # the `mode` of the runs.parquet row a cursor reset leaves (`make reset`)
 LEDGERS = ("manifest", "cursors", "runs")  # the contract of DESIGN §2; drift, paths and pending are bookkeeping
 SCHEMAS = {
     "manifest": MANIFEST_SCHEMA,
@@ -429,6 +432,29 @@ def upsert_cursors(
                 advice="make sure one run per source at a time writes this bronze root (the lock's lease may have expired)",
             ) from None
     return changed
+
+
+def drop_cursors(bronze_dir, source: str, streams: Iterable[str], scopes: Iterable[str] | None = None) -> list[dict]:
+    """Remove the cursors of `streams` (only those of `scopes`, when given); returns the rows removed.
+
+    Call with the source's lock held. Like `upsert_cursors`, the file is replaced only if nobody changed
+    it since it was read (LOCKED otherwise, nothing written). Bronze files and the manifest are untouched.
+    """
+    root = as_root(bronze_dir)
+    rel = ledger_name(source, "cursors")
+    data, token = _read_versioned(root, rel)
+    rows = decode_rows(data, CURSORS_SCHEMA, root.uri(rel))
+    streams, scopes = set(streams), None if scopes is None else set(scopes)
+    dropped = [r for r in rows if r["stream"] in streams and (scopes is None or r["scope"] in scopes)]
+    if dropped:
+        kept = [r for r in rows if r not in dropped]
+        try:
+            _replace(root, rel, kept, CURSORS_SCHEMA, token)
+        except Conflict:
+            raise DplError(
+                ErrorClass.LOCKED, f"{source}: cursors were changed by another writer meanwhile; nothing was reset"
+            ) from None
+    return dropped
 
 
 def cursor_after(new: object, old: str | None) -> bool:

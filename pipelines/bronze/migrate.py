@@ -70,7 +70,7 @@ def _copy_source(src: BronzeRoot, dst: BronzeRoot, source: str, report: MigrateR
 
 def _copy_file(src: BronzeRoot, dst: BronzeRoot, row: dict) -> None:
     rel = row["path"]
-    staging = dst.staging_dir(row["source"], os.path.dirname(rel))
+    staging = dst.staging_dir(row["source"])
     staging.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=staging, suffix=".tmp")
     try:

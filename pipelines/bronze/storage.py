@@ -9,6 +9,7 @@
 | `write(rel, data)` | tmp file, fsync, `os.replace`, fsync | one PUT |
 | `replace_if(rel, data, token)` | the same, after checking the token (callers hold the flock) | PUT `If-Match: <etag>` (`If-None-Match: *` for a new object) |
 | `create(rel, data)` | `O_CREAT|O_EXCL` | PUT `If-None-Match: *` |
+| `staging_dir(source)` | `<source>/_staging/` (a rename away from the final name) | a local temp folder |
 
 A refused conditional write raises `Conflict`. Credentials come only from each SDK's standard
 environment/profile chain; none is ever part of a root's text. gs:// and az:// roots (gcsfs,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -29,6 +31,7 @@ from pipelines.errors import ConfigError, DplError, ErrorClass
 
 REMOTE_PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
 PRECONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
+STAGING = "_staging"  # <source>/_staging/ of a local root: parts being written, never read
 
 
 class Conflict(Exception):
@@ -190,16 +193,49 @@ class BronzeRoot:
 
     # -- writes -----------------------------------------------------------------------------------
 
-    def staging_dir(self, source: str, rel_folder: str) -> Path:
-        """Where a part is written before it is published: beside its final name locally, in a temp dir otherwise."""
+    def staging_dir(self, source: str) -> Path:
+        """Where a source's parts are written before they are published: `<source>/_staging/` of a local
+        root (the same file system, so publishing is a rename), a local temp folder for object storage."""
         if self.local is not None:
-            return self.local / rel_folder
-        return Path(tempfile.gettempdir()) / "dpl-staging" / _safe(self.url) / rel_folder
+            return self.local / source / STAGING
+        return Path(tempfile.gettempdir()) / "dpl-staging" / _safe(self.url) / source
+
+    def clear_staging(self, source: str) -> list[str]:
+        """Remove what runs of `source` staged and never published (call it holding the source's lock, so
+        every such file is a dead run's): its staging folder, and locally the temp files of ledger writes.
+        Returns the names removed."""
+        staging = self.staging_dir(source)
+        leftovers = sorted(p for p in staging.rglob("*") if p.is_file()) if staging.is_dir() else []
+        if self.local is not None:
+            for folder in (self.local / source, self.local / source / "_manifest"):
+                leftovers += sorted(folder.glob("*.tmp")) if folder.is_dir() else []
+        removed = []
+        for path in leftovers:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+        shutil.rmtree(staging, ignore_errors=True)
+        if self.scheme == "s3":
+            removed += self._abort_uploads(source)
+        return removed
+
+    def _abort_uploads(self, source: str) -> list[str]:
+        """Abort the multipart uploads of `source` a dead run started and never completed (invisible to
+        readers, but stored and billed); best effort. Returns their names."""
+        bucket, _, prefix = self._key(source + "/").partition("/")
+        aborted = []
+        with contextlib.suppress(Exception):
+            answer = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
+            for upload in answer.get("Uploads") or []:
+                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted.append(f"{posixpath.basename(upload['Key'])} (unfinished upload)")
+        return aborted
 
     def publish(self, staged: Path, rel: str) -> None:
         """Make a finished, fsynced local file the file `rel`: visible whole or not at all."""
         if self.local is not None:
             final = self.local / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, final)
             _fsync_dir(final.parent)
             return
@@ -266,11 +302,16 @@ class BronzeRoot:
         path = self.local / rel  # type: ignore[operator]
         tmp = path.with_name(path.name + ".tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:  # a full disk, a signal: no temp file left behind
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         _fsync_dir(path.parent)
 
     def _remote_call(self, op: str, rel: str, data: bytes | None = None, token=None, conditional: bool = False):

@@ -2,8 +2,9 @@
 
 Layout: <bronze>/<source>/<stream>/YYYY/MM/DD/<run_id>-<part>.jsonl.zst (UTC ingestion date).
 Publish = finish the zstd frame, flush + fsync the `.tmp` file, make it the final file (a local
-root: rename beside it + fsync of the folder; an object store: the part is staged in a local temp
-folder and uploaded in one PUT or multipart upload, visible whole or not at all), then append its
+root: the part is staged in `<source>/_staging/`, renamed to its final name + fsync of the folder; an
+object store: staged in a local temp folder and uploaded in one PUT or multipart upload, visible whole
+or not at all), then append its
 row to the manifest (a new segment). A part rotates at a compressed size or a row count, and when
 the UTC date changes.
 """
@@ -15,7 +16,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from pipelines.bronze.envelope import encode_lines, line_prefix
 from pipelines.bronze.ledger import Manifest
 from pipelines.bronze.settings import BronzeSettings
 from pipelines.bronze.storage import as_root
+from pipelines import signals
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import utc_now
 
@@ -96,8 +97,12 @@ class BronzeWriter:
         self.parts: dict[str, _Part] = {}
         self.part_numbers: dict[str, int] = {}
         self.published: list[dict] = []
-        if not self.root.is_local:  # parts a killed run staged for upload: never uploaded, never data
-            shutil.rmtree(self.root.staging_dir(source, source), ignore_errors=True)
+        self.staging = self.root.staging_dir(source)
+
+    def clear_dead_runs(self) -> list[str]:
+        """Remove the temp files dead runs of this source left (parts staged, never published; ledger
+        temp files). Call it holding the source's lock: no live run can own one. Returns their names."""
+        return self.root.clear_staging(self.source)
 
     def write_page(
         self,
@@ -111,8 +116,13 @@ class BronzeWriter:
     ) -> int:
         """Append a page of records (with their ids and cursors) to the stream's open part.
 
-        A page larger than the room left in the part is split across parts.
+        A page larger than the room left in the part is split across parts. A stop (SIGTERM, Ctrl-C) waits
+        for the page to be written whole: an open part always holds whole pages and can be published.
         """
+        with signals.deferred():
+            return self._write_page(stream, records, ids, cursors, parent, utf8_errors, parents)
+
+    def _write_page(self, stream, records, ids, cursors, parent, utf8_errors, parents) -> int:
         written = 0
         while written < len(records):
             now = self.clock()
@@ -150,10 +160,15 @@ class BronzeWriter:
         part.note_cursors(cursors)
 
     def publish(self, stream: str) -> dict | None:
-        """Publish the stream's open part, if any; return its manifest row."""
-        part = self.parts.pop(stream, None)
-        if part is None:
+        """Publish the stream's open part, if any; return its manifest row. A stop (SIGTERM, Ctrl-C) waits
+        for the part to be listed: a published file always has its manifest row."""
+        if stream not in self.parts:
             return None
+        with signals.deferred():
+            return self._publish(self.parts.pop(stream))
+
+    def _publish(self, part: _Part) -> dict:
+        stream = part.stream
         try:
             part.compressor.flush(zstandard.FLUSH_FRAME)
             part.handle.flush()
@@ -222,7 +237,7 @@ class BronzeWriter:
         self.part_numbers[stream] = number
         name = f"{self.run_id}-{number:05d}{SUFFIX}"
         final = f"{self.source}/{stream}/{day}/{name}"
-        folder = self.root.staging_dir(self.source, f"{self.source}/{stream}/{day}")
+        folder = self.staging / stream / day
         tmp = folder / (name + ".tmp")
         try:
             folder.mkdir(parents=True, exist_ok=True)

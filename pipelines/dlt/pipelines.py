@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import orjson
 
+from pipelines import signals
 from pipelines.bronze.ledger import append_run, read_cursors, upsert_cursors
 from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.storage import BronzeRoot
@@ -31,6 +32,7 @@ from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.progress import Progress
 from pipelines.schedules import ScheduleSettings, parse_schedule, stream_schedule
 from pipelines.secrets import redact
+from pipelines.selectors import scoped_streams
 from pipelines.settings import Settings
 from pipelines.sources import SOURCE_NAMES, SourceSettings
 from pipelines.timeutil import parse_iso, utc_now
@@ -56,6 +58,7 @@ class RunResult:
     stats: HttpStats = dataclasses.field(default_factory=HttpStats)
     gaps: list = dataclasses.field(default_factory=list)
     error: DplError | None = None
+    scopes: tuple[str, ...] | None = None  # the units of a scoped run (PROJECT=, REPO=, JOB=); None: every unit
 
     @property
     def records_written(self) -> int:
@@ -78,6 +81,7 @@ class RunResult:
             "error_class": str(self.error.error_class) if self.error else None,
             "error_message": redact(self.error.message) if self.error else None,
             "gaps": orjson.dumps([{**dataclasses.asdict(g), "message": redact(g.message)} for g in self.gaps]).decode(),
+            "scope": ",".join(self.scopes) if self.scopes else None,
         }
 
 
@@ -97,10 +101,13 @@ def run_source(
     backfill_days: int | None = None,
     env: dict | None = None,
     run_id: str | None = None,
+    scopes: tuple[str, ...] | None = None,
 ) -> RunResult:
     """Run one source end to end under its lock; always appends an audit row once locked.
 
     `run_id` lets a caller that starts the run in a child process find its audit row afterwards.
+    `scopes` limits the run to these units (project keys, repositories, jobs: the source's `SCOPE_VAR`):
+    only the streams whose cursors are per unit run, and only those units' cursors move.
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -113,9 +120,12 @@ def run_source(
         raise ConfigError(f"run id {run_id!r}: expected the form 20261121T233000Z-a1b2c3")
     secrets = module.read_env(os.environ if env is None else env)
     _check_streams(module.STREAMS, streams, source_settings)
+    if scopes:
+        scopes = module.check_scopes(source_settings, secrets, scopes)
+        streams = scoped_streams(source, module.SCOPED_STREAMS, streams, source_settings)
     bronze_dir = settings.bronze_dir
     started = utc_now()
-    result = RunResult(run_id or new_run_id(started), source, mode, started)
+    result = RunResult(run_id or new_run_id(started), source, mode, started, scopes=scopes or None)
     with SourceLock(bronze_dir, source, settings.bronze.lock_lease_s, result.run_id):
         ctx = SyncContext(
             source=source,
@@ -126,6 +136,7 @@ def run_source(
             cursors=read_cursors(bronze_dir, source),
             backfill_days=backfill_days,
             streams=streams,
+            scopes=scopes or None,
             started_at=started,
             http=result.stats,
             http_policy=settings.http,
@@ -134,9 +145,12 @@ def run_source(
             pending=load_pending(bronze_dir, source, source_settings),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
+        removed = writer.clear_dead_runs()  # we hold the lock: whatever is staged belongs to a dead run
+        if removed:
+            log.info("%s: removed %d temp file(s) left by dead runs: %s", source, len(removed), ", ".join(removed[:5]))
         # Every selected stream shows in the audit row, with zeros when it had nothing new.
         result.counts.update({s: {"fetched": 0, "written": 0, "skipped": 0} for s in module.STREAMS if ctx.wants(s)})
-        progress = Progress(source, result.stats, settings.time.progress_interval_s)
+        progress = Progress(source, result.stats, settings.time.progress_interval_s, totals=ctx.totals)
         drift = PathCollector()
         log.info("%s: run %s started (%s)", source, result.run_id, mode)
         try:
@@ -144,11 +158,14 @@ def run_source(
                 _run_resource(resource, module.STREAMS, writer, ctx, result, progress, drift)
         except BaseException as exc:
             result.error = classify(exc)
-            if not isinstance(exc, Exception):
+            stop = signals.interruption(exc)
+            if stop is not None or not isinstance(exc, Exception):  # a signal: publish whole pages, record, stop
                 result.ended_at = utc_now()
                 result.status = "failed"
                 _finish(writer, result, bronze_dir)
-                raise
+                if stop is None or stop is exc:
+                    raise
+                raise stop from exc  # the signal's stop, not the wrapper a library put around it
         finally:
             progress.close()
         _finish(writer, result, bronze_dir, ctx)
@@ -194,11 +211,13 @@ def _run_resource(
             pending[key] = (spec.cursor_field, page.checkpoint)
         elif cursor is not None and (key not in pending or cursor > pending[key][1]):
             pending[key] = (spec.cursor_field, cursor)
-        progress.update(page.stream, written)
+        progress.update(page.stream, written, page.scope, empty=not page.records)
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
     ctx.pending.commit(writer.root, ctx.source, result.run_id)
+    if ctx.scopes:  # a scoped run read some units of a stream: a whole-stream cursor would claim all of them
+        pending = {key: value for key, value in pending.items() if key[1] != "*"}
     upsert_cursors(writer.root, ctx.source, result.run_id, _without_gaps(pending, ctx))
 
 
@@ -310,6 +329,9 @@ def _count_published(result: RunResult) -> None:
 
 def classify(exc: BaseException) -> DplError:
     """The DplError behind an exception (dlt wraps what resources raise), or an INTERNAL one."""
+    stop = signals.interruption(exc)
+    if stop is not None:  # first: a signal may land while an API error is being handled (a retry's wait)
+        return DplError(ErrorClass.INTERRUPTED, signals.describe(stop))
     seen = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -317,8 +339,6 @@ def classify(exc: BaseException) -> DplError:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    if isinstance(exc, KeyboardInterrupt):
-        return DplError(ErrorClass.INTERNAL, "interrupted", advice="run again; the next run resumes from the cursors")
     log.debug("unexpected error", exc_info=exc)
     return DplError(ErrorClass.INTERNAL, redact(f"{type(exc).__name__}: {exc}"))
 

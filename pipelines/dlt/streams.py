@@ -82,6 +82,7 @@ class SyncContext:
     cursors: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
     backfill_days: int | None = None
     streams: tuple[str, ...] | None = None  # restrict to these streams (None = all enabled)
+    scopes: tuple[str, ...] | None = None  # restrict to these units (project keys, repositories, jobs)
     started_at: dt.datetime = dataclasses.field(default_factory=utc_now)
     gaps: list[Gap] = dataclasses.field(default_factory=list)
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("pipelines"))
@@ -92,6 +93,7 @@ class SyncContext:
     schedule_grace: dt.timedelta = dt.timedelta(0)
     not_refreshed: set[str] = dataclasses.field(default_factory=set)  # catalogs this run left as they were
     pending: PendingWork = dataclasses.field(default_factory=PendingWork)  # work owed for what was read (pending.py)
+    totals: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)  # (stream, scope): records to read
     _gate: CallGate | None = dataclasses.field(default=None, init=False, repr=False)
 
     @property
@@ -168,7 +170,7 @@ class SyncContext:
     def refreshed_checkpoint(self, stream: str, scope: str = "*") -> Page:
         """The empty page that records a complete refresh of a catalog: its cursor becomes this run's start,
         and a refresh owed to it (pending work) is paid once the page is published."""
-        if scope == "*":
+        if scope == "*" and not self.scopes:  # a scoped run refreshes part of the catalog: the refresh stays owed
             self.pending.resolve(stream, [REFRESH])
         return Page(stream, [], scope, checkpoint=to_utc_iso(self.started_at))
 
@@ -177,6 +179,11 @@ class SyncContext:
         Nothing is noted for a stream disabled in sources.yaml."""
         if self.stream_settings(stream).enabled:
             self.pending.add(stream, key)
+
+    def expect(self, stream: str, scope: str, total: object) -> None:
+        """Note how many records a scope of a stream holds, when the API says (progress lines show an ETA)."""
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            self.totals[(stream, scope)] = total
 
     def record_gap(self, stream: str, scope: str, error_class: str, message: str) -> None:
         self.gaps.append(Gap(stream, scope, str(error_class), message))

@@ -83,6 +83,24 @@ def parse_fields(values: list[str]) -> tuple[str, set[str]]:
     return ("all", minus) if everything else ("some", plus - minus)
 
 
+def matching(world, text: str) -> tuple[jql.Query, list]:
+    """The parsed query and the live issues it matches (403 when it names a forbidden project)."""
+    query = jql.Query(world, text)
+    if any(world.projects[p].forbidden for p in query.projects):
+        raise forbidden()
+    scope = query.scope if query.scope is not None else range(len(world.projects))
+    found = [world.issues[i] for p in sorted(scope) if not world.projects[p].forbidden for i in world.project_issues[p]]
+    return query, [i for i in found if not i.deleted and query.matches(i)]
+
+
+def approximate_count(world, request: Request) -> dict:
+    """POST /rest/api/3/search/approximate-count: {"jql"} → {"count"} (exact here; Jira's may lag)."""
+    body = request.json() or {}
+    if not isinstance(body.get("jql"), str):
+        raise jql.bad("The JQL query is required.")
+    return {"count": len(matching(world, body["jql"])[1])}
+
+
 def search(world, request: Request) -> dict:
     """GET/POST /rest/api/3/search/jql: nextPageToken paging over a snapshot taken by the first page."""
     body = request.json() if request.method == "POST" else {}
@@ -99,14 +117,7 @@ def search(world, request: Request) -> dict:
             raise jql.bad("The provided next page token is invalid or expired.")
         ids = snapshots[snap_id]
     else:
-        query = jql.Query(world, str(get("jql", "") or ""))
-        if any(world.projects[p].forbidden for p in query.projects):
-            raise forbidden()
-        scope = query.scope if query.scope is not None else range(len(world.projects))
-        found = [
-            world.issues[i] for p in sorted(scope) if not world.projects[p].forbidden for i in world.project_issues[p]
-        ]
-        found = [i for i in found if not i.deleted and query.matches(i)]
+        query, found = matching(world, str(get("jql", "") or ""))
         found.sort(key=query.sort_key())
         snap_id, offset = world.__dict__.get("_snap_seq", 0) + 1, 0
         world._snap_seq = snap_id
@@ -141,6 +152,7 @@ def register(router: Router, world) -> None:
     for method in ("GET", "POST"):
         router.add(method, r"/rest/api/(?:2|3|latest)/search", removed)
         router.add(method, API + r"/search/jql", lambda req: search(world, req))
+    router.add("POST", API + r"/search/approximate-count", lambda req: approximate_count(world, req))
 
     @router.route("GET", API + r"/issue/(?P<issue>[^/]+)")
     def get_issue(request: Request):

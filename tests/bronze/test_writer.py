@@ -90,10 +90,25 @@ def test_crash_between_write_and_rename_leaves_no_manifest_row(tmp_path, monkeyp
     monkeypatch.undo()
     assert manifest(tmp_path) == []
     report = verify(tmp_path)
-    assert report.orphans == ["jira/issues/" + dt.datetime.now(UTC).strftime("%Y/%m/%d") + "/R1-00001.jsonl.zst.tmp"]
+    staged = "jira/_staging/issues/" + dt.datetime.now(UTC).strftime("%Y/%m/%d") + "/R1-00001.jsonl.zst.tmp"
+    assert report.orphans == [staged]
     assert not report.corrupt
     report = verify(tmp_path, quarantine=True)
     assert report.quarantined == report.orphans
+    assert verify(tmp_path).orphans == []
+
+
+def test_the_next_run_removes_what_dead_runs_staged(tmp_path, monkeypatch):
+    dead = BronzeWriter(tmp_path, "jira", "R1")
+    write(dead, "issues", records(5))
+    (tmp_path / "jira" / "_manifest").mkdir(parents=True)
+    (tmp_path / "jira" / "_manifest" / "R1-1.parquet.tmp").write_bytes(b"half a segment")
+    (tmp_path / "jira" / "cursors.parquet.tmp").write_bytes(b"half a ledger")
+    assert len(verify(tmp_path).orphans) == 1  # the part (ledger temp files are not bronze files)
+    # R1 died (SIGKILL: nothing ran); the next run, holding the lock, clears what it left
+    removed = BronzeWriter(tmp_path, "jira", "R2").clear_dead_runs()
+    assert sorted(removed) == ["R1-00001.jsonl.zst.tmp", "R1-1.parquet.tmp", "cursors.parquet.tmp"]
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and p.name != ".lock"] == []
     assert verify(tmp_path).orphans == []
 
 

@@ -158,7 +158,7 @@ def test_credentials_are_never_printed_and_errors_are_one_line(postgres_server, 
     unknown = cli("load", "--destination", "nosuchdb", env=env, check=False)
     assert unknown.returncode == 2 and "not a dlt destination" in unknown.stderr
     source = cli("load", "--destination", "duckdb", "--source", "gitlab", env=env, check=False)
-    assert source.returncode == 2 and "unknown source(s) gitlab" in source.stderr
+    assert source.returncode == 2 and "SOURCE=gitlab: unknown source; expected one of: jira" in source.stderr
 
 
 @pytest.mark.soak

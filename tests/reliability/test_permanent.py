@@ -1,7 +1,7 @@
 """Permanent faults: 401, 403, 404 (vanished project/repo/job, wrong base URL), 410, a suspended site,
 DNS failure, a refused connection. Each gives one classified line with advice; where the run cannot
 proceed, a non-zero exit, an audit row, untouched cursors and no partial file counted; where it can
-(one project, repository or job), a recorded gap, a `partial` run and exit code 0.
+(one project, repository or job), a recorded gap, a `partial` run and exit code 4 (PARTIAL).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.bronze.verify import verify
 from pipelines.cli import main
+from pipelines.errors import PARTIAL_EXIT
 from tests.reliability import support
 from tests.reliability.support import FIGURES
 
@@ -119,7 +120,7 @@ def test_a_vanished_or_forbidden_part_is_a_gap_and_the_run_goes_on(
     received = len(webhook.received)
     code = main(["sync", source])
     out = support.captured(capsys)
-    assert code == 0 and "Traceback" not in out and not support.error_lines(out), out
+    assert code == PARTIAL_EXIT and "Traceback" not in out and not support.error_lines(out), out
     stream, scope = gap.split("/", 1)
     assert f"gap: {gap}: [{error_class}]" in out, out
     audit = support.runs_rows(tmp_path / "bronze", source)[-1]

@@ -142,6 +142,8 @@ def test_no_canary_after_sync_all_failures_and_every_command(lab, tmp_path, webh
 
     support.OUTPUTS += [str(body) for _, body in webhook.received] + mailbox.messages
     texts = list(support.OUTPUTS)
+    logs = [p.read_text() for p in (tmp_path / "logs" / "jenkins").glob("*.log")]  # the run logs: scanned below
+    assert any("Invalid credentials: Authorization: Basic ***" in text for text in logs), logs
     hits = [h for text in texts for h in support.canary_hits(text)] + support.scan_tree(tmp_path)
     FIGURES["canary_scanned_outputs"] += len(texts)
     assert hits == [], hits

@@ -35,9 +35,12 @@ from pipelines.dlt.resources.bitbucket.workspace import Workspace
 from pipelines.dlt.streams import Page, StreamSpec, SyncContext, cursor_from, id_from
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.secrets import redact
-from pipelines.sources import BASE_URL_VARS
+from pipelines.sources import BASE_URL_VARS, SourceSettings
 
 DEFAULT_BASE_URL = "https://api.bitbucket.org/2.0"
+# A scoped run (REPO=) reads these: the streams whose cursors are per repository. The repository listing is
+# the whole workspace's: only unscoped runs refresh it.
+SCOPED_STREAMS = ("branches", "commits", "pull_requests", "pr_activities", "pr_commits")
 BASE_URL_VAR = BASE_URL_VARS["bitbucket"]  # the base URL has a default: the workspace makes it "configured"
 
 
@@ -196,7 +199,48 @@ def check(ctx: SyncContext) -> str:
             exc.error_class, f"{_who(secrets)} rejected: {exc.message}", status=exc.status, advice=advice or exc.advice
         ) from None
     size = body.get("size", "?") if isinstance(body, dict) else "?"
-    return f"bitbucket: OK — {_who(secrets)} reads workspace {workspace} ({size} repositories) at {secrets['base_url']}"
+    line = f"bitbucket: OK — {_who(secrets)} reads workspace {workspace} ({size} repositories) at {secrets['base_url']}"
+    explicit = ctx.settings.option("repositories")
+    if not explicit:
+        return line
+    unreadable = []
+    for slug in explicit:
+        try:
+            client.get_json(f"/repositories/{workspace}/{slug}", {"fields": "full_name"})
+        except DplError as exc:
+            if exc.error_class not in (ErrorClass.NOT_FOUND, ErrorClass.FORBIDDEN):
+                raise
+            unreadable.append(f"{slug} ({exc.error_class})")
+    if unreadable:
+        raise DplError(
+            ErrorClass.NOT_FOUND,
+            f"bitbucket.repositories in sources.yaml names {', '.join(unreadable)}: "
+            f"not readable in workspace {workspace}",
+            advice="fix the slug, or grant the credential repository read access",
+        )
+    return line + f"; repositories {', '.join(explicit)} readable"
+
+
+def check_scopes(settings: SourceSettings, secrets: dict, names: tuple[str, ...]) -> tuple[str, ...]:
+    """REPO= slugs (or workspace/slug), checked against sources.yaml before the run; returned as slugs.
+
+    The run then reads each one directly (GET /repositories/<workspace>/<slug>): one it cannot read is a
+    CONFIG error naming it.
+    """
+    workspace, slugs = secrets["workspace"], []
+    explicit = settings.option("repositories")
+    for name in names:
+        owner, _, slug = name.rpartition("/")
+        if owner and owner != workspace:
+            raise ConfigError(f"REPO={name}: not in workspace {workspace} (BITBUCKET_WORKSPACE)")
+        if explicit and slug not in explicit and f"{workspace}/{slug}" not in explicit:
+            raise ConfigError(
+                f"REPO={name}: not in bitbucket.repositories of sources.yaml; expected one of: {', '.join(explicit)}"
+            )
+        if not Workspace.matches(settings, (slug, f"{workspace}/{slug}")):
+            raise ConfigError(f"REPO={name}: left out by bitbucket.include/exclude in sources.yaml")
+        slugs.append(slug)
+    return tuple(dict.fromkeys(slugs))
 
 
 def source(ctx: SyncContext):

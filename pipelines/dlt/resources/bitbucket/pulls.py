@@ -52,7 +52,7 @@ def _repository(workspace, name: str, wanted: list[str]) -> Iterator[Page]:
         params["q"] = f"updated_on >= {min(windows.values()):%Y-%m-%dT%H:%M:%S}+00:00"
     marks = {stream: ctx.cursor(stream, name) for stream in CHILDREN if stream in wanted}
     held = {s: ctx.cursor(s, name) if ctx.stream_mode(s) == BACKFILL else None for s in wanted}
-    for records in workspace.pages(f"/repositories/{name}/pullrequests", params):
+    for records in workspace.pages(f"/repositories/{name}/pullrequests", params, counted=("pull_requests", name)):
         for pr in records:
             updated = parse_iso(pr["updated_on"])
             for stream in marks:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from pipelines.dlt.streams import SyncContext
-from pipelines.errors import DplError, ErrorClass
+from pipelines.errors import ConfigError, DplError, ErrorClass
 
 PAGELEN = 100  # the cap of every list but PRs and activity
 SKIPPABLE = (ErrorClass.NOT_FOUND, ErrorClass.FORBIDDEN)  # a resource that vanished or is not ours to read
@@ -29,11 +29,18 @@ class Workspace:
         self._repository_pages: list[list[dict]] | None = None
         self._branch_pages: dict[str, list[list[dict]] | None] = {}
 
-    def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
-        """Every page of a list endpoint, following the body's `next` link."""
+    def pages(
+        self, path: str, params: dict | None = None, counted: tuple[str, str] | None = None
+    ) -> Iterator[list[dict]]:
+        """Every page of a list endpoint, following the body's `next` link. `counted` (stream, scope): the
+        first page's `size` (the listing's total) is noted for the progress lines' ETA."""
         for page in self.client.paginate(
             path, params=params or {}, paginator=JSONLinkPaginator(next_url_path="next"), data_selector="values"
         ):
+            if counted is not None:
+                body = page.response.json()
+                self.ctx.expect(*counted, body.get("size") if isinstance(body, dict) else None)
+                counted = None
             yield list(page)
 
     def skip(self, stream: str, scope: str, exc: DplError) -> None:
@@ -51,18 +58,24 @@ class Workspace:
         """
         if not isinstance(repo, dict):
             return True
-        names = (repo.get("slug") or "", repo.get("full_name") or "")
+        return self.matches(self.settings, (repo.get("slug") or "", repo.get("full_name") or ""))
+
+    @staticmethod
+    def matches(settings, names: tuple[str, str]) -> bool:
+        """Do (slug, full name) match an `include` glob and no `exclude` glob?"""
 
         def hit(patterns) -> bool:
             return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in names)
 
-        return hit(self.settings.option("include")) and not hit(self.settings.option("exclude"))
+        return hit(settings.option("include")) and not hit(settings.option("exclude"))
 
     def repository_pages(self) -> list[list[dict]]:
         """The selected repositories, one list per API page (one list for an explicit `repositories`)."""
         if self._repository_pages is None:
             explicit = self.settings.option("repositories")
-            if explicit:
+            if self.ctx.scopes:  # REPO=: exactly these, each read directly
+                pages = [[self.scoped_repository(slug) for slug in self.ctx.scopes]]
+            elif explicit:
                 found = []
                 for slug in explicit:
                     try:
@@ -74,6 +87,17 @@ class Workspace:
                 pages = list(self.pages(f"/repositories/{self.name}", {"pagelen": PAGELEN}))
             self._repository_pages = [kept for kept in ([r for r in p if self.selected(r)] for p in pages) if kept]
         return self._repository_pages
+
+    def scoped_repository(self, slug: str) -> dict:
+        """One repository a scoped run (REPO=) names; ConfigError when it cannot be read."""
+        try:
+            return self.client.get_json(f"/repositories/{self.name}/{slug}")
+        except DplError as exc:
+            if exc.error_class not in SKIPPABLE:
+                raise
+            raise ConfigError(
+                f"REPO={slug}: no repository {self.name}/{slug} readable with these credentials ({exc.error_class})"
+            ) from None
 
     def repos(self) -> list[dict]:
         """The selected repositories' payloads."""

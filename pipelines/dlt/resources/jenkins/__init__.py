@@ -10,6 +10,8 @@ Jenkins' encoding, e.g. `apps/web/feature%2Flogin`). Auth: Basic `JENKINS_USERNA
 
 from __future__ import annotations
 
+import fnmatch
+
 import dlt
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
@@ -20,9 +22,12 @@ from pipelines.dlt.resources.jenkins.jobs import JobTree
 from pipelines.dlt.streams import Page, StreamSpec, SyncContext, id_from
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.secrets import redact
-from pipelines.sources import BASE_URL_VARS
+from pipelines.sources import BASE_URL_VARS, SourceSettings
 
 BASE_URL_VAR = BASE_URL_VARS["jenkins"]
+# A scoped run (JOB=) reads builds, whose cursors are per job; the job listing and the queue are the
+# controller's: only unscoped runs refresh them.
+SCOPED_STREAMS = ("builds",)
 QUEUE_TREE = (
     "items[_class,id,inQueueSince,blocked,buildable,stuck,why,params,url,timestamp,task[_class,name,url],"
     "actions[causes[*],parameters[name,value]]]"
@@ -113,7 +118,31 @@ def check(ctx: SyncContext) -> str:
             f"{base} treated JENKINS_USERNAME={user} as anonymous",
             advice="check the user id and API token; the URL may point at a proxy that drops auth",
         )
-    return f"jenkins: OK — authenticated as {me['id']} ({me.get('fullName')}) at {base}"
+    line = f"jenkins: OK — authenticated as {me['id']} ({me.get('fullName')}) at {base}"
+    include = [p for p in ctx.settings.option("include") if p != "*"]
+    if not include:
+        return line
+    tree = JobTree(ctx, _client(ctx))
+    names = [i["fullName"] for i in tree.items() if isinstance(i, dict) and i.get("fullName")]
+    unmatched = [p for p in include if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+    if unmatched or ctx.gaps:
+        folders = "; unreadable: " + ", ".join(g.scope for g in ctx.gaps) if ctx.gaps else ""
+        raise DplError(
+            ErrorClass.NOT_FOUND,
+            f"jenkins.include in sources.yaml: {', '.join(unmatched) or '-'} "
+            f"match no job the controller lists{folders}",
+            advice="fix the pattern (full names look like folder/job), or grant the user Job/Read on the folder",
+        )
+    return line + f"; {len(tree.jobs())} jobs match jenkins.include"
+
+
+def check_scopes(settings: SourceSettings, secrets: dict, names: tuple[str, ...]) -> tuple[str, ...]:
+    """JOB= full names (a folder means every job in it), checked against sources.yaml before the run; the run
+    then checks that the controller lists a job for each."""
+    for name in names:
+        if not JobTree.matches(settings, name.strip("/")):
+            raise ConfigError(f"JOB={name}: left out by jenkins.include/exclude in sources.yaml")
+    return tuple(dict.fromkeys(name.strip("/") for name in names))
 
 
 def source(ctx: SyncContext):

@@ -12,7 +12,7 @@ import fnmatch
 from urllib.parse import quote
 
 from pipelines.dlt.streams import SyncContext
-from pipelines.errors import DplError, ErrorClass
+from pipelines.errors import ConfigError, DplError, ErrorClass
 
 JOB_FIELDS = (
     "_class,name,fullName,url,color,buildable,description,inQueue,nextBuildNumber,"
@@ -54,8 +54,13 @@ class JobTree:
 
     def selected(self, full_name: str) -> bool:
         """Does the full name match an `include` glob and no `exclude` glob?"""
-        return any(fnmatch.fnmatchcase(full_name, p) for p in self.include) and not any(
-            fnmatch.fnmatchcase(full_name, p) for p in self.exclude
+        return self.matches(self.ctx.settings, full_name)
+
+    @staticmethod
+    def matches(settings, full_name: str) -> bool:
+        """Does the full name match an `include` glob and no `exclude` glob of these settings?"""
+        return any(fnmatch.fnmatchcase(full_name, p) for p in settings.option("include")) and not any(
+            fnmatch.fnmatchcase(full_name, p) for p in settings.option("exclude")
         )
 
     def items(self) -> list[dict]:
@@ -66,12 +71,27 @@ class JobTree:
         return self._items
 
     def jobs(self) -> list[dict]:
-        """Selected items that can have builds (not containers)."""
-        return [
+        """Selected items that can have builds (not containers); in a scoped run (JOB=), those it names."""
+        jobs = [
             i
             for i in self.items()
             if isinstance(i, dict) and i.get("fullName") and not is_container(i) and self.selected(i["fullName"])
         ]
+        return self.units(jobs) if self.ctx.scopes else jobs
+
+    def units(self, jobs: list[dict]) -> list[dict]:
+        """The jobs a JOB= value names (itself, or every job of a folder); ConfigError for one naming none."""
+
+        def named(job: dict, name: str) -> bool:
+            return job["fullName"] == name or job["fullName"].startswith(name + "/")
+
+        missing = [name for name in self.ctx.scopes if not any(named(job, name) for job in jobs)]
+        if missing:
+            shown = ", ".join(sorted(j["fullName"] for j in jobs)[:20]) + (", ..." if len(jobs) > 20 else "")
+            raise ConfigError(
+                f"JOB={','.join(missing)}: no such job (or folder of jobs) on the controller; jobs: {shown or 'none'}"
+            )
+        return [job for job in jobs if any(named(job, name) for name in self.ctx.scopes)]
 
     def _collect(self, items: list[dict], level: int) -> None:
         for item in items:

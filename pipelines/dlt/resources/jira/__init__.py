@@ -14,7 +14,8 @@ a few percent of it, where one call per issue and child would be ~3 calls per is
   the cursors the last refresh left, and makes no catalog call at all;
 - issues: one search/jql per project, 100 issues a page with `fields=*all&expand=changelog`, bounded by
   `updated >= <epoch ms>`: the earliest window of the wanted streams of the pass (each keeps its own
-  per-project cursor, minus the safety window), so running some of them never skips the others;
+  per-project cursor, minus the safety window), so running some of them never skips the others; a
+  search with a second page also asks /search/approximate-count once (the progress lines' ETA);
 - children come from those payloads: comment and worklog blocks (20 embedded) and the changelog
   (40 most recent embedded) are used as they are when `total` says they are complete — so nothing is
   fetched per issue when nothing is truncated;
@@ -43,16 +44,30 @@ from pipelines.dlt.resources.jira.issues import get_issues
 from pipelines.dlt.resources.jira.run import JiraRun, make_jira_client
 from pipelines.dlt.resources.jira.sweeps import get_census, get_users, get_worklog_deletions
 from pipelines.dlt.streams import SyncContext
-from pipelines.errors import ConfigError
-from pipelines.sources import BASE_URL_VARS
+from pipelines.errors import ConfigError, DplError, ErrorClass
+from pipelines.sources import BASE_URL_VARS, SourceSettings
 
 STREAMS = conf.STREAMS
 DEFAULTS = conf.DEFAULTS
 CONFIG_SCHEMA = conf.CONFIG_SCHEMA
 BASE_URL_VAR = BASE_URL_VARS["jira"]
 SECRET_VARS = ("JIRA_EMAIL", "JIRA_API_TOKEN")
+# A scoped run (PROJECT=) reads these: the streams whose cursors are per project, and the accounts they
+# reference. Catalogs and /worklog/deleted are site-wide: only unscoped runs refresh them.
+SCOPED_STREAMS = (*conf.ISSUE_STREAMS, "issue_census", "users")
 
-__all__ = ["BASE_URL_VAR", "CONFIG_SCHEMA", "DEFAULTS", "STREAMS", "check", "read_env", "records", "source"]
+__all__ = [
+    "BASE_URL_VAR",
+    "CONFIG_SCHEMA",
+    "DEFAULTS",
+    "SCOPED_STREAMS",
+    "STREAMS",
+    "check",
+    "check_scopes",
+    "read_env",
+    "records",
+    "source",
+]
 
 
 def read_env(env) -> dict[str, str]:
@@ -99,11 +114,40 @@ def jira(ctx: SyncContext):
     return [dlt.resource(make(), name=name) for name, streams, make in plan if any(ctx.wants(s) for s in streams)]
 
 
+def check_scopes(settings: SourceSettings, secrets: dict, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """PROJECT= keys, checked against sources.yaml before the run (the run checks that Jira lists them)."""
+    configured, excluded = settings.option("projects"), settings.option("exclude_projects")
+    for key in keys:
+        if not conf.PROJECT_KEY_RE.fullmatch(key):
+            raise ConfigError(f"PROJECT={key}: not a Jira project key (upper-case letters, digits and _, e.g. DPL)")
+        if configured and key not in configured:
+            raise ConfigError(
+                f"PROJECT={key}: not in jira.projects of sources.yaml; expected one of: {', '.join(configured)}"
+            )
+        if key in excluded:
+            raise ConfigError(f"PROJECT={key}: excluded by jira.exclude_projects in sources.yaml")
+    return tuple(dict.fromkeys(keys))
+
+
 def check(ctx: SyncContext) -> str:
-    """One authenticated call (GET /rest/api/3/myself): who we are and where."""
-    me = make_jira_client(ctx).get_json(conf.MYSELF)
+    """One authenticated call (GET /rest/api/3/myself): who we are and where; then, when sources.yaml names
+    projects, that /project/search lists each of them (the account can browse it)."""
+    client = make_jira_client(ctx)
+    me = client.get_json(conf.MYSELF)
     email = f" <{me['emailAddress']}>" if me.get("emailAddress") else ""
-    return f"jira: OK as {me.get('displayName', me.get('accountId'))}{email} ({ctx.secrets[BASE_URL_VAR]})"
+    line = f"jira: OK as {me.get('displayName', me.get('accountId'))}{email} ({ctx.secrets[BASE_URL_VAR]})"
+    configured = ctx.settings.option("projects")
+    if not configured:
+        return line
+    listed = {p["key"] for p in JiraRun(ctx, client).listed_projects()}
+    missing = [key for key in configured if key not in listed]
+    if missing:
+        raise DplError(
+            ErrorClass.NOT_FOUND,
+            f"jira.projects in sources.yaml names {', '.join(missing)}, which /project/search does not list",
+            advice="fix the key, or grant the account Browse Projects on it (make check lists what it can see)",
+        )
+    return line + f"; projects {', '.join(configured)} readable"
 
 
 def records(env=None, **options):

@@ -113,10 +113,13 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
         windows = {stream: window(ctx, stream, key) for stream in wanted}
         since = None if None in windows.values() else min(windows.values())
         paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
+        params = search_params(ctx, key, since, wanted)
         try:
-            for page in run.client.paginate(
-                conf.SEARCH, params=search_params(ctx, key, since, wanted), paginator=paginator, data_selector="issues"
+            for number, page in enumerate(
+                run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues")
             ):
+                if number == 0 and "issues" in wanted and page.response.json().get("nextPageToken"):
+                    expect_issues(run, key, params["jql"])
                 yield from issue_page(run, list(page), key, windows, children, checkpoints, wanted)
         except DplError as exc:
             if not run.stale_project(key, exc):
@@ -125,6 +128,17 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
         run.note_authors(page.records)
         yield page
     yield from checkpoints.final_pages(run.forbidden)
+
+
+def expect_issues(run: JiraRun, key: str, jql: str) -> None:
+    """Ask Jira how many issues a project's search will bring (one call, only for a search of several
+    pages): progress lines then show an ETA. An answer it cannot give changes nothing else."""
+    try:
+        answer = run.client.post_json(conf.COUNT, {"jql": jql.split(" ORDER BY ")[0]})
+    except Exception as exc:  # an old server, a proxy, a replayed cassette without it: no ETA, nothing else
+        run.ctx.log.debug("%s: no approximate count for %s: %s", run.ctx.source, key, exc)
+        return
+    run.ctx.expect("issues", key, answer.get("count") if isinstance(answer, dict) else None)
 
 
 def issue_page(

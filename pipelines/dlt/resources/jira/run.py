@@ -12,7 +12,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, Offset
 
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.streams import REFRESH, Page, SyncContext
-from pipelines.errors import DplError, ErrorClass
+from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.timeutil import to_utc_iso
 
 
@@ -132,12 +132,26 @@ class JiraRun:
         refresh's cursors between refreshes (no call), else as /project/search lists them."""
         if self._scoped is None:
             known = self.known_projects()
-            if known is not None and set(self.ctx.settings.option("projects")) <= {p["key"] for p in known}:
+            named = set(self.ctx.settings.option("projects")) | set(self.ctx.scopes or ())
+            if known is not None and named <= {p["key"] for p in known}:
                 self._from_cursors = True
             else:
                 known = self.listed_projects()
             self._scoped = self.scope(known, record_gaps=True)
+            if self.ctx.scopes:
+                self._scoped = self.units(self._scoped, {p["key"] for p in known})
         return self._scoped
+
+    def units(self, scoped: list[dict], listed: set[str]) -> list[dict]:
+        """The projects a scoped run (PROJECT=) names; ConfigError for one Jira does not list."""
+        missing = [key for key in self.ctx.scopes if key not in listed]
+        if missing:
+            shown = ", ".join(sorted(listed)[:20]) + (", ..." if len(listed) > 20 else "")
+            raise ConfigError(
+                f"PROJECT={','.join(missing)}: not listed by /project/search (no such project, or the account "
+                f"cannot browse it); listed: {shown or 'none'}"
+            )
+        return [p for p in scoped if p["key"] in self.ctx.scopes]
 
     def stale_project(self, key: str, exc: DplError) -> bool:
         """A project known from the last refresh that the search now rejects (400/404): gone since? Then the

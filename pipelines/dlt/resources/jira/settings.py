@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pipelines.config import source_schema
 from pipelines.dlt.streams import StreamSpec, cursor_from, id_from
 from pipelines.timeutil import to_utc_iso
@@ -19,6 +21,7 @@ SIMPLE_CATALOGS = {
     "priorities": f"{API}/priority",
 }
 SEARCH = f"{API}/search/jql"  # never /rest/api/3/search: it answers 410 Gone
+COUNT = f"{API}/search/approximate-count"  # POST {"jql"}: {"count"}; asked when a search has a second page (ETA)
 ISSUE_COMMENTS = API + "/issue/{issue}/comment"
 ISSUE_WORKLOGS = API + "/issue/{issue}/worklog"
 ISSUE_CHANGELOG = API + "/issue/{issue}/changelog"
@@ -98,6 +101,7 @@ DEFAULTS["streams"]["projects"]["expand"] = "description,lead,url,insight"
 DEFAULTS["streams"]["issues"].update(jql="", project_jql={}, fields=["*all"], expand=["changelog"])
 
 PROJECT_KEY = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]+$"}
+PROJECT_KEY_RE = re.compile(PROJECT_KEY["pattern"])
 EXPANDS = ["renderedFields", "transitions", "operations", "editmeta", "changelog", "versionedRepresentations"]
 # search/jql answers `names` and `schema` once, at the top level of the response, not inside each issue:
 # the issue pages (the records) would never carry them, so asking for them only costs bytes.
