@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipelines.bronze.ledger import bronze_sources, export_ledger
 
-LEDGERS = ("manifest", "cursors", "runs", "drift", "paths")
+LEDGERS = ("manifest", "cursors", "runs", "drift", "paths", "pending")
 
 
 def schedule_due(cron: str | None, now: dt.datetime, local_hour: int = 2, tz: str = "Europe/Berlin") -> bool:

@@ -113,14 +113,27 @@ PATHS_SCHEMA = pa.schema(
     ]
 )
 
+# Pending work (pipelines/dlt/pending.py): what a stream owes for records that earlier resources read
+# (e.g. the accounts issues reference, for `users`), kept from before their cursors are committed
+# until the stream has published it.
+PENDING_SCHEMA = pa.schema(
+    [
+        ("stream", pa.string()),  # the stream that owes the work (users, sprints, ...)
+        ("key", pa.string()),  # what it owes (an account id; `*` for a catalog refresh)
+        ("run_id", pa.string()),  # the run that noted it first
+        ("noted_at", TS),
+    ]
+)
+
 RESET_MODE = "reset"  # the `mode` of the runs.parquet row a cursor reset leaves (`make reset`)
-LEDGERS = ("manifest", "cursors", "runs")  # the contract of DESIGN §2; drift and paths are bookkeeping
+LEDGERS = ("manifest", "cursors", "runs")  # the contract of DESIGN §2; drift, paths and pending are bookkeeping
 SCHEMAS = {
     "manifest": MANIFEST_SCHEMA,
     "cursors": CURSORS_SCHEMA,
     "runs": RUNS_SCHEMA,
     "drift": DRIFT_SCHEMA,
     "paths": PATHS_SCHEMA,
+    "pending": PENDING_SCHEMA,
 }
 
 
@@ -452,6 +465,46 @@ def cursor_after(new: object, old: str | None) -> bool:
         return int(str(new)) > int(old)
     except ValueError:
         return str(new) > old
+
+
+def read_pending(bronze_dir, source: str) -> dict[str, list[str]]:
+    """{stream: [keys, in the order noted]} of the work a source's streams still owe."""
+    pending: dict[str, list[str]] = {}
+    for row in read_ledger(bronze_dir, source, "pending"):
+        pending.setdefault(row["stream"], []).append(row["key"])
+    return pending
+
+
+def update_pending(
+    bronze_dir, source: str, run_id: str, added: dict[str, list[str]], resolved: dict[str, set[str]]
+) -> None:
+    """Add owed work and drop work done, in one conditional replace of pending.parquet.
+
+    Call with the keys `added` before committing the cursors that would hide the records they come
+    from, and with the keys `resolved` once the files holding the work done are in the manifest.
+    A concurrent writer makes it LOCKED, like cursors: nothing is written, the cursors are not saved.
+    """
+    if not any(added.values()) and not any(resolved.values()):
+        return
+    root = as_root(bronze_dir)
+    rel = ledger_name(source, "pending")
+    data, token = _read_versioned(root, rel)
+    rows = {(r["stream"], r["key"]): r for r in decode_rows(data, PENDING_SCHEMA, root.uri(rel))}
+    now = dt.datetime.now(dt.UTC)
+    for stream, keys in added.items():
+        for key in keys:
+            rows.setdefault((stream, key), {"stream": stream, "key": key, "run_id": run_id, "noted_at": now})
+    for stream, keys in resolved.items():
+        for key in keys:
+            rows.pop((stream, key), None)
+    try:
+        _replace(root, rel, list(rows.values()), PENDING_SCHEMA, token)
+    except Conflict:
+        raise DplError(
+            ErrorClass.LOCKED,
+            f"{source}: pending work was changed by another writer while this run worked; its cursors were not saved",
+            advice="make sure one run per source at a time writes this bronze root (the lock's lease may have expired)",
+        ) from None
 
 
 def append_run(bronze_dir, source: str, row: dict) -> None:

@@ -28,7 +28,7 @@ from pipelines.bronze.storage import BronzeRoot, as_root
 from pipelines.bronze.verify import read_part
 from pipelines.errors import ConfigError, DplError, ErrorClass
 
-COPIED_LEDGERS = ("cursors", "runs", "drift", "paths")
+COPIED_LEDGERS = ("cursors", "runs", "drift", "paths", "pending")
 
 
 @dataclasses.dataclass

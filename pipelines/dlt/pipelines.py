@@ -24,6 +24,7 @@ from pipelines.bronze.lock import SourceLock
 from pipelines.bronze.storage import BronzeRoot
 from pipelines.bronze.writer import BronzeWriter
 from pipelines.dlt.http import HttpStats
+from pipelines.dlt.pending import load_pending
 from pipelines.dlt.resources import get
 from pipelines.dlt.streams import BACKFILL, INCREMENTAL, MODES, Page, StreamSpec, SyncContext
 from pipelines.drift import PathCollector
@@ -141,6 +142,7 @@ def run_source(
             http_policy=settings.http,
             schedules=_schedules(source_settings, settings.alerts.schedule),
             schedule_grace=dt.timedelta(minutes=float(settings.alerts.schedule.grace_minutes)),
+            pending=load_pending(bronze_dir, source, source_settings),
         )
         writer = BronzeWriter(bronze_dir, source, result.run_id, settings.bronze)
         removed = writer.clear_dead_runs()  # we hold the lock: whatever is staged belongs to a dead run
@@ -193,7 +195,8 @@ def _run_resource(
     progress: Progress,
     drift: PathCollector,
 ) -> None:
-    """Write every page of one resource, publish its parts, then commit its cursors."""
+    """Write every page of one resource, publish its parts, then save the work it left owed (pending.py),
+    then commit its cursors."""
     pending: dict[tuple[str, str], tuple[str | None, object]] = {}
     touched: set[str] = set()
     for page in resource:
@@ -212,6 +215,7 @@ def _run_resource(
     for stream in [*sorted(touched), REJECTED_STREAM]:
         writer.publish(stream)
     result.files = list(writer.published)
+    ctx.pending.commit(writer.root, ctx.source, result.run_id)
     if ctx.scopes:  # a scoped run read some units of a stream: a whole-stream cursor would claim all of them
         pending = {key: value for key, value in pending.items() if key[1] != "*"}
     upsert_cursors(writer.root, ctx.source, result.run_id, _without_gaps(pending, ctx))
@@ -283,21 +287,44 @@ def _write_page(page: Page, spec: StreamSpec, writer: BronzeWriter, ctx: SyncCon
 
 
 def _finish(writer: BronzeWriter, result: RunResult, bronze_dir: BronzeRoot, ctx: SyncContext | None = None) -> None:
-    """Publish what was written, set the status and append the audit row."""
+    """Publish what was written, set the status and append the audit row (`written`: published rows only)."""
     try:
-        result.files = writer.close()
+        writer.close()
     except DplError as exc:
         writer.discard()
         result.error = result.error or exc
+    result.files = list(writer.published)
     result.gaps = list(ctx.gaps) if ctx else []
     for stream in ctx.not_refreshed if ctx else ():  # not attempted: its unit's last run stays the last refresh
         if result.counts.get(stream) == {"fetched": 0, "written": 0, "skipped": 0}:
             del result.counts[stream]
+    _count_published(result)
     result.ended_at = result.ended_at or utc_now()
     result.status = "failed" if result.error else ("partial" if result.gaps else "success")
-    append_run(bronze_dir, result.source, result.audit_row())
+    try:
+        append_run(bronze_dir, result.source, result.audit_row())
+    except DplError as exc:
+        if result.error is None:
+            raise
+        # the run's own error first: it is why the run failed; the audit row's loss comes second
+        raise DplError(
+            result.error.error_class,
+            f"{result.error.message}; and its audit row was not saved: [{exc.error_class}] {exc.message}",
+            status=result.error.status,
+            advice=f"{result.error.advice}; {exc.advice}",
+        ) from None
     level = logging.ERROR if result.error else logging.INFO
     log.log(level, "%s: run %s %s", result.source, result.run_id, result.status)
+
+
+def _count_published(result: RunResult) -> None:
+    """Each stream's `written`: the rows of its parts that were published (in the manifest), not the pages
+    handed to the writer — a part dropped by a failed write or publish holds records nobody can read."""
+    published: dict[str, int] = defaultdict(int)
+    for row in result.files:
+        published[row["stream"]] += int(row["rows"] or 0)
+    for stream, counts in result.counts.items():
+        counts["written"] = published.get(stream, 0)
 
 
 def classify(exc: BaseException) -> DplError:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipelines.dlt.http import ApiClient, CallGate, HttpPolicy, HttpStats, make_client, make_gate
+from pipelines.dlt.pending import PendingWork
 from pipelines.sources import SourceSettings, StreamSettings
 from pipelines.timeutil import TimeSettings, parse_iso, to_utc_iso, utc_now
 
@@ -22,6 +23,7 @@ FULL = "full"
 INCREMENTAL = "incremental"
 BACKFILL = "backfill"
 MODES = (FULL, INCREMENTAL, BACKFILL)
+REFRESH = "*"  # the pending-work key of a catalog refresh owed (pending.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +92,7 @@ class SyncContext:
     schedules: dict[str, dt.timedelta | None] = dataclasses.field(default_factory=dict)
     schedule_grace: dt.timedelta = dt.timedelta(0)
     not_refreshed: set[str] = dataclasses.field(default_factory=set)  # catalogs this run left as they were
+    pending: PendingWork = dataclasses.field(default_factory=PendingWork)  # work owed for what was read (pending.py)
     totals: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)  # (stream, scope): records to read
     _gate: CallGate | None = dataclasses.field(default=None, init=False, repr=False)
 
@@ -165,8 +168,17 @@ class SyncContext:
             return True
 
     def refreshed_checkpoint(self, stream: str, scope: str = "*") -> Page:
-        """The empty page that records a complete refresh of a catalog: its cursor becomes this run's start."""
+        """The empty page that records a complete refresh of a catalog: its cursor becomes this run's start,
+        and a refresh owed to it (pending work) is paid once the page is published."""
+        if scope == "*" and not self.scopes:  # a scoped run refreshes part of the catalog: the refresh stays owed
+            self.pending.resolve(stream, [REFRESH])
         return Page(stream, [], scope, checkpoint=to_utc_iso(self.started_at))
+
+    def owe(self, stream: str, key: str) -> None:
+        """Note work `stream` owes for what this run read (kept until done, across runs; see pending.py).
+        Nothing is noted for a stream disabled in sources.yaml."""
+        if self.stream_settings(stream).enabled:
+            self.pending.add(stream, key)
 
     def expect(self, stream: str, scope: str, total: object) -> None:
         """Note how many records a scope of a stream holds, when the API says (progress lines show an ETA)."""

@@ -2,8 +2,10 @@
 
 State lives in the warehouse: `_silver_files` (the manifest files already merged) and
 `_silver_state` (model checksums, the resolved custom-field mapping, input signatures of
-`table` models). A change of any model's SQL or of the mapping turns the build into a full
-rebuild, so that an incremental build always equals a full one.
+`table` models, the bronze root it was built from). A build from another root, or one whose manifests
+no longer list files the warehouse was built from, is refused unless full (`check_same_bronze`).
+A change of any model's SQL or of the mapping turns the build into a full rebuild, so that an
+incremental build always equals a full one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ create table if not exists _silver_state (key varchar, value varchar);
 STORED = ("merge", "table")
 MERGE_BATCH = "_merge_batch"  # the temporary table holding a merge model's de-duplicated batch
 DICTIONARY_KEY = "dictionary"  # _silver_state key: the digest of the comments the last build applied
+ROOT_KEY = "bronze_root"  # _silver_state: the bronze root the warehouse was built from
 
 
 def build_silver(settings, full: bool = False) -> dict:
@@ -54,6 +57,8 @@ def build_silver(settings, full: bool = False) -> dict:
         mapping = jira.resolve_custom_fields(config, jira.latest_fields(con, settings.bronze_dir, files))
         jira.define_custom_field_macros(con, mapping)
         state = dict(con.execute("select key, value from _silver_state").fetchall())
+        if not full:
+            check_same_bronze(con, state, settings.bronze_dir, files)
         wanted = desired_state(models, mapping)
         natural = rebuild_reason(con, models, state, wanted)
         reason = "requested" if full and natural is None else natural
@@ -79,9 +84,45 @@ def build_silver(settings, full: bool = False) -> dict:
         if run.recreated or state.get(DICTIONARY_KEY) != described:  # merged tables keep their comments
             apply_comments(con, models, custom)
         done = {DICTIONARY_KEY: described, **fingerprint.summary_state(summary, digest)}
-        record(con, batch, reason is not None, wanted | run.signatures | done)
+        record(
+            con,
+            batch,
+            reason is not None,
+            wanted | run.signatures | done | {ROOT_KEY: root_identity(settings.bronze_dir)},
+        )
     log.info("silver: %s build of %d new file(s) in %.1f s", mode, len(batch), time.monotonic() - started)
     return summary
+
+
+def root_identity(bronze_dir: BronzeRoot) -> str:
+    """The bronze root as the warehouse records it: an absolute folder, or the object-store URL."""
+    return str(bronze_dir.local.resolve()) if bronze_dir.is_local else bronze_dir.url
+
+
+def check_same_bronze(con: duckdb.DuckDBPyConnection, state: dict, bronze_dir: BronzeRoot, files: list) -> None:
+    """Refuse a build from another bronze root than the warehouse's (`_silver_state` bronze_root), or one
+    whose manifests no longer list files it was built from (`_silver_files`): a wrong DPL_BRONZE_DIR or an
+    object-store listing emptied by missing credentials would otherwise rebuild every table from nothing.
+    A full build (FULL=1, --full) is the way to rebuild from another root on purpose."""
+    here = root_identity(bronze_dir)
+    built_from = state.get(ROOT_KEY)
+    merged = [row[0] for row in con.execute("select path from _silver_files order by path").fetchall()]
+    if built_from is not None and built_from != here:
+        raise DplError(
+            ErrorClass.CONFIG,
+            f"the warehouse was built from bronze root {built_from} ({len(merged)} files), not {here}: nothing built",
+            advice=f"set DPL_BRONZE_DIR={built_from}, or rebuild it from {here} on purpose with FULL=1 (--full)",
+        )
+    listed = {f.path for f in files}
+    gone = [path for path in merged if path not in listed]
+    if gone:
+        raise DplError(
+            ErrorClass.CONFIG,
+            f"{len(gone)} of the {len(merged)} bronze files the warehouse was built from are not listed by the "
+            f"manifests under {here} (e.g. {gone[0]}): a build would drop their rows; nothing built",
+            advice="check DPL_BRONZE_DIR and the object store's credentials (an empty listing looks like this), or "
+            "rebuild from what is listed on purpose with FULL=1 (--full)",
+        )
 
 
 def desired_state(models: list[Model], mapping: dict) -> dict[str, str]:

@@ -1,53 +1,25 @@
--- one row per jira comment: its latest version (by updated, then ingestion time)
--- config: materialized=merge unique_key=comment_id version=updated_at,_ingested_at
--- Comments come embedded in issues (fields.comment, possibly truncated) and from the comments stream.
-with embedded as (
+-- one row per jira comment: its latest version, flagged when its issue was deleted
+-- config: materialized=view
+with comments as (
 
-    select issue_id, issue_key, _run_id, _ingested_at, unnest(comments) as comment
-    from stg_jira__issue_records
+    select * from stg_jira__comments
 
 ),
 
-streamed as (
+deleted_issues as (
 
-    select
-        coalesce((__parent ->> 'issue_id')::bigint, payload.issueId::bigint) as issue_id,
-        __parent ->> 'issue_key' as issue_key,
-        __run_id as _run_id,
-        __ingested_at_utc as _ingested_at,
-        payload as comment
-    from bronze_jira_comments
-
-),
-
-unioned as (
-
-    select * from embedded
-    union all by name
-    select * from streamed
+    select issue_id from int_jira__deleted_issues
 
 ),
 
 final as (
 
     select
-        comment.id::bigint as comment_id,
-        issue_id,
-        issue_key,
-        comment.author.accountId as author_account_id,
-        comment.updateAuthor.accountId as update_author_account_id,
-        comment.created as created_at,
-        comment.updated as updated_at,
-        -- API v2 gives the body as text, v3 as an ADF document (kept as its JSON text)
-        case json_type(comment.body) when 'VARCHAR' then comment.body ->> '$' else comment.body::varchar end
-            as body,
-        coalesce(json_type(comment.body) = 'OBJECT', false) as is_body_adf,
-        comment.jsdPublic as is_public,
-        comment.visibility.type as visibility_type,
-        comment.visibility.value as visibility_value,
-        _run_id,
-        _ingested_at
-    from unioned
+        comments.*,
+        deleted_issues.issue_id is not null as is_deleted
+    from comments
+    left join deleted_issues
+        on comments.issue_id = deleted_issues.issue_id
 
 )
 

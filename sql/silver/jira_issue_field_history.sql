@@ -6,6 +6,12 @@ with changes as (
 
 ),
 
+deleted_issues as (
+
+    select issue_id from int_jira__deleted_issues
+
+),
+
 final as (
 
     select
@@ -26,7 +32,8 @@ final as (
         lead(changed_at) over (
             partition by issue_id, field_id order by changed_at, history_id, item_index
         ) as valid_to,
-        valid_to is null as is_current
+        valid_to is null as is_current,
+        coalesce(issue_id in (select issue_id from deleted_issues), false) as is_deleted
     from changes
 
 )

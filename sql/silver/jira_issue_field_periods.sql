@@ -125,6 +125,12 @@ current_values as (
 
 ),
 
+deleted_issues as (
+
+    select issue_id from int_jira__deleted_issues
+
+),
+
 -- today's values with no change at all (single-valued: of the field; fix_version: of that version)
 unchanged_periods as (
 
@@ -151,7 +157,8 @@ final as (
 
     select
         periods.issue_id, issues.issue_key, periods.field, periods.value_id, periods.value_name,
-        periods.valid_from, periods.valid_to, periods.set_by_account_id
+        periods.valid_from, periods.valid_to, periods.set_by_account_id,
+        coalesce(periods.issue_id in (select issue_id from deleted_issues), false) as is_deleted
     from (
         select * from changed_periods
         union all

@@ -23,6 +23,12 @@ patterns as (
 
 ),
 
+deleted_issues as (
+
+    select issue_id from int_jira__deleted_issues
+
+),
+
 by_fix_version as (
 
     select
@@ -91,11 +97,20 @@ by_label as (
 
 ),
 
-final as (
+memberships as (
 
     select * from by_fix_version
     union all
     select * from by_label
+
+),
+
+final as (
+
+    select
+        memberships.*,
+        coalesce(memberships.issue_id in (select issue_id from deleted_issues), false) as is_deleted
+    from memberships
 
 )
 

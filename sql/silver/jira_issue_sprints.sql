@@ -13,6 +13,12 @@ sprints as (
 
 ),
 
+deleted_issues as (
+
+    select issue_id from int_jira__deleted_issues
+
+),
+
 memberships as (
 
     select issues.issue_id, issues.issue_key, issues.project_key, unnested.sprint_id
@@ -32,7 +38,8 @@ final as (
         sprints.board_id,
         sprints.started_at,
         sprints.ended_at,
-        sprints.completed_at
+        sprints.completed_at,
+        coalesce(memberships.issue_id in (select issue_id from deleted_issues), false) as is_deleted
     from memberships
     left join sprints
         on memberships.sprint_id = sprints.sprint_id

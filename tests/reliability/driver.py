@@ -17,6 +17,8 @@ calls `pipelines.cli.main(<cli arguments>)`. Points (each counted per call, from
   cursors          os.replace of cursors.parquet.tmp is about to run ("cursors-done": has run)
   runs             os.replace of runs.parquet.tmp is about to run ("runs-done": has run)
   upsert           upsert_cursors is called (a resource's parts are published)
+  resource         the runner is about to run a resource (N-1 resources are committed: a resource boundary)
+  call<regex>      an API request whose URL matches <regex> (re.search) is about to be sent (`call/user/bulk`)
   ledger-write     pyarrow writes a ledger's `.tmp` file
   silver-record    build_silver records its merged files (its write transaction is open, not committed)
 
@@ -38,6 +40,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -49,6 +52,7 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze import ledger, storage, writer
 from pipelines.dlt import http, pipelines
+from pipelines.errors import DplError, ErrorClass
 from pipelines.silver import build
 
 COUNTS: collections.Counter = collections.Counter()
@@ -71,6 +75,8 @@ def hit(point: str) -> None:
         deadline = time.monotonic() + 120
         while not (folder / "release").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
+    elif action == "fail" and argument == "server":
+        raise DplError(ErrorClass.SERVER_ERROR, f"fault injected by the test at {point} (call {COUNTS[point]})")
     elif action == "fail":
         code = int(argument)
         raise OSError(code, os.strerror(code))
@@ -96,6 +102,8 @@ def before(point: str, function):
 def instrument() -> None:
     """Wrap the functions behind every point."""
     http.ApiSession.send = after("extract", http.ApiSession.send)
+    http.ApiSession.send = _before_calls(http.ApiSession.send)
+    pipelines._run_resource = before("resource", pipelines._run_resource)
     writer.BronzeWriter._append = after("write", writer.BronzeWriter._append)
     writer._HashingFile.write = before("bytes", writer._HashingFile.write)
     pipelines.upsert_cursors = before("upsert", pipelines.upsert_cursors)
@@ -118,6 +126,18 @@ def instrument() -> None:
 
     os.replace = replace
     instrument_object_storage()
+
+
+def _before_calls(send):
+    """Hit the `call<regex>` points whose pattern is found in the request's URL, before it is sent."""
+
+    def wrapped(self, request, *args, **kwargs):
+        for point in [p for p in ACTIONS if p.startswith("call")]:
+            if re.search(point[4:], request.url):
+                hit(point)
+        return send(self, request, *args, **kwargs)
+
+    return wrapped
 
 
 def instrument_object_storage() -> None:

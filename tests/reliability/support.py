@@ -364,8 +364,8 @@ def run_driver(cli: list[str], env: dict, *, kill=None, hold=None, fail=None, co
     """Run the CLI under the instrumenting driver in its own process; return a CompletedProcess."""
     argv = []
     for flag, value in (("--kill", kill), ("--hold", hold), ("--fail", fail)):
-        if value:
-            argv += [flag, value]
+        for one in [value] if isinstance(value, str) else value or ():
+            argv += [flag, one]
     if counts:
         argv += ["--counts", str(counts)]
     argv += ["--", *cli]
@@ -560,6 +560,49 @@ def envelopes(bronze: Path, source: str) -> list[dict]:
         with open(bronze / row["path"], "rb") as handle, zstandard.ZstdDecompressor().stream_reader(handle) as reader:
             lines.extend(json.loads(line) for line in reader.read().splitlines())  # exact big integers
     return lines
+
+
+def latest_payloads(bronze: Path, source: str) -> dict[tuple[str, str, str], str]:
+    """{(source, stream, __id): the latest payload (by ingestion time, then manifest order), as canonical JSON}
+    over the files listed in the manifest (`_rejected` left out: it has no ids)."""
+    latest: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for envelope in envelopes(bronze, source):
+        if envelope["__stream"] == "_rejected":
+            continue
+        key = (envelope["__source"], envelope["__stream"], str(envelope["__id"]))
+        stamp = envelope["__ingested_at_utc"]
+        if key not in latest or stamp >= latest[key][0]:
+            latest[key] = (stamp, json.dumps(envelope["payload"], sort_keys=True))
+    return {key: payload for key, (_, payload) in latest.items()}
+
+
+def payload_variants(bronze: Path, source: str) -> dict[tuple[str, str, str], set[str]]:
+    """Per (source, stream, __id), every payload the latest run that wrote it wrote for it: a record seen
+    from two parents in one run (an issue link, from both of its issues) may end up as either view."""
+    written: dict[tuple[str, str, str], tuple[str, set[str]]] = {}
+    for envelope in envelopes(bronze, source):
+        if envelope["__stream"] == "_rejected":
+            continue
+        key = (envelope["__source"], envelope["__stream"], str(envelope["__id"]))
+        run, payload = envelope["__run_id"], json.dumps(envelope["payload"], sort_keys=True)
+        if key not in written or run > written[key][0]:
+            written[key] = (run, {payload})
+        elif run == written[key][0]:
+            written[key][1].add(payload)
+    return {key: payloads for key, (_, payloads) in written.items()}
+
+
+def payload_diff(got: dict, want: dict, limit: int = 5) -> list[str]:
+    """How bronze's `latest_payloads` differ from a clean run's `payload_variants`: ids missing, extra, or
+    whose latest payload is none the clean run's latest run wrote for them (a few of each)."""
+    missing = sorted(want.keys() - got.keys())
+    extra = sorted(got.keys() - want.keys())
+    changed = sorted(k for k in want.keys() & got.keys() if got[k] not in want[k])
+    out = []
+    for label, keys in (("missing", missing), ("extra", extra), ("other payload", changed)):
+        if keys:
+            out.append(f"{len(keys)} {label}: {['|'.join(k) for k in keys[:limit]]}")
+    return out
 
 
 def scope_of(envelope: dict) -> str:

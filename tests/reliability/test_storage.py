@@ -9,7 +9,9 @@ compressed write of a part, fsync, or ledger write — in the sync's own process
 
 from __future__ import annotations
 
+import collections
 import errno
+import json
 import shutil
 
 import pytest
@@ -74,6 +76,7 @@ def test_a_full_disk(lab, tmp_path, point, n, part_bytes):
     assert audit["status"] == "failed" and audit["error_class"] == "STORAGE"
     manifest = support.manifest_rows(bronze, "jenkins")
     assert manifest[: len(before["manifest"])] == before["manifest"]
+    assert written_by_stream(audit) == published_by_stream(manifest, audit["run_id"])  # dropped pages not counted
     report = verify(bronze)
     assert not report.corrupt, report  # every listed file is whole
     assert not any(o.endswith(".tmp") for o in report.orphans), report.orphans  # no half-written part left
@@ -84,3 +87,46 @@ def test_a_full_disk(lab, tmp_path, point, n, part_bytes):
     fingerprint = support.fingerprint(bronze, tmp_path / "silver.duckdb")
     assert not support.fingerprint_diff(fingerprint, lab.reference("jenkins", "incr1").fingerprint)
     FIGURES["storage_failures_clean"] += 1
+
+
+def written_by_stream(audit: dict) -> dict[str, int]:
+    """The audit row's `written` per stream (streams with none left out)."""
+    return {stream: counts["written"] for stream, counts in json.loads(audit["streams"]).items() if counts["written"]}
+
+
+def published_by_stream(manifest: list[dict], run_id: str) -> dict[str, int]:
+    """Rows of the parts a run published (listed in the manifest), per stream."""
+    rows = collections.Counter()
+    for row in manifest:
+        if row["run_id"] == run_id and row["stream"] != "_rejected":
+            rows[row["stream"]] += row["rows"]
+    return dict(rows)
+
+
+def test_a_mid_write_failure_counts_only_what_was_published(lab, tmp_path):
+    """Small parts: builds parts are published, then a write into the next one fails (its part is dropped,
+    with the pages already in it); `written` is the rows published, not the pages handed to the writer."""
+    lab.server("jenkins", support.ADVANCE_STEPS)
+    config = support.config_copy(tmp_path, bronze={"part_max_bytes": 1024})
+    done = support.run_driver(["sync", "jenkins", "--full"], lab.run_env("jenkins", tmp_path, config),
+                              fail=f"bytes:6:{ENOSPC}")  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    audit = support.runs_rows(tmp_path / "bronze", "jenkins")[-1]
+    published = published_by_stream(support.manifest_rows(tmp_path / "bronze", "jenkins"), audit["run_id"])
+    assert published.get("builds"), published  # some builds were published before the failure
+    fetched = {s: c["fetched"] for s, c in json.loads(audit["streams"]).items()}
+    assert written_by_stream(audit) == published and fetched["builds"] > published["builds"]
+    assert audit["records_written"] == sum(published.values())
+
+
+def test_enospc_on_the_audit_row_reports_the_runs_own_error_first(lab, tmp_path):
+    """The run fails (its builds call answers an error for good), then runs.parquet cannot be written: the
+    one line names both, the run's error first, with the run's class and exit code."""
+    lab.server("jenkins", support.ADVANCE_STEPS)
+    done = support.run_driver(["sync", "jenkins", "--full"], lab.run_env("jenkins", tmp_path),
+                              fail=["callallBuilds:1:server", f"runs:1:{ENOSPC}"])  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = support.assert_one_classified_line(done.stdout + done.stderr, "SERVER_ERROR")
+    first, _, second = line.partition("and its audit row was not saved")
+    assert "fault injected by the test" in first and "[STORAGE]" in second and "No space left on device" in second
+    assert support.runs_rows(tmp_path / "bronze", "jenkins") == []

@@ -255,7 +255,7 @@ def test_a_missing_table_triggers_a_full_rebuild(tmp_path):
     build_silver(settings)
     before = checksums(settings)
     with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute("drop table jira_comments")
+        con.execute("drop table stg_jira__comments")
     build_silver(settings)
     assert checksums(settings) == before
 
@@ -267,3 +267,64 @@ def test_a_manifest_file_missing_on_disk_is_a_storage_error(tmp_path):
     with pytest.raises(DplError) as caught:
         build_silver(settings_for(tmp_path))
     assert caught.value.error_class == ErrorClass.STORAGE and path in str(caught.value)
+
+
+def test_children_of_a_deleted_issue_are_flagged_deleted(tmp_path):
+    """ABC-3 is deleted between runs (the census no longer lists it): its comments, worklog, changelog
+    history, link, sprint and release memberships are flagged is_deleted; sums and counts leave them out."""
+    bronze = Bronze(tmp_path / "bronze")
+    settings = settings_for(tmp_path)
+    history = jr.history(300, T1, ("status", "To Do", "In Progress"))
+    sprint = [jr.sprint_ref(5, "Sprint 5")]
+    bronze.write("jira", "fields", jr.FIELDS, run_id="r1")
+    bronze.write("jira", "sprints", [jr.sprint(5, "Sprint 5")], parents={"board_id": 8}, run_id="r1")
+    bronze.write("jira", "versions", [jr.version(1, "1.0")], parents=PROJECT, run_id="r1")
+    issues = [
+        jr.issue(
+            n,
+            f"ABC-{n}",
+            updated=T1,
+            sprints=sprint,
+            fix_versions=[(1, "1.0")],
+            histories=[history] if n == 3 else [],
+            comments=[jr.comment(10 * n, "hi", T1), jr.comment(10 * n + 1, "ho", T1)],
+            worklogs=[jr.worklog(100 * n, n, 600)],
+        )
+        for n in (2, 3)
+    ]
+    bronze.write("jira", "issues", issues, run_id="r1")
+    blocks = {"id": "10", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
+    bronze.write("jira", "issue_links", [{"id": "700", "type": blocks, "outwardIssue": {"id": "2", "key": "ABC-2"}}],
+                 parents={"issue_id": "3", "issue_key": "ABC-3"}, run_id="r1")  # fmt: skip
+    build_silver(settings)
+    live = "select count(*) filter (where is_deleted), count(*) filter (where not is_deleted) from {}"
+    assert query(settings, live.format("jira_comments")) == [(0, 4)]
+
+    bronze.write("jira", "issue_census", [{"id": "2", "key": "ABC-2"}], parents={"project_key": "ABC"}, run_id="r2")
+    bronze.cursor("jira", "issue_census", "ABC", bronze.tick().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "r2")
+    build_silver(settings)
+
+    assert query(settings, "select issue_key from jira_issues where is_deleted") == [("ABC-3",)]
+    for table, deleted, kept in [
+        ("jira_comments", 2, 2),
+        ("jira_worklogs", 1, 1),
+        ("jira_issue_field_history", 1, 0),
+        ("jira_issue_links", 1, 0),
+        ("jira_issue_sprints", 1, 1),
+        ("jira_issue_releases", 1, 1),
+    ]:
+        assert query(settings, live.format(table)) == [(deleted, kept)], table
+    assert query(settings, "select count(*) from jira_issue_field_periods where is_deleted and issue_key = 'ABC-3'")[0][
+        0
+    ]
+    assert query(
+        settings, "select count(*) from jira_issue_field_periods where is_deleted and issue_key <> 'ABC-3'"
+    ) == [(0,)]
+    sums = "select sum(time_spent_seconds), count(*) from jira_worklogs where not is_deleted"
+    assert query(settings, sums) == [(600, 1)]
+    assert query(settings, "select issue_id, count(*) from jira_comments where not is_deleted group by 1") == [(2, 2)]
+
+    # incremental equals a full rebuild
+    full = settings_for(tmp_path, warehouse="full.duckdb")
+    build_silver(full, full=True)
+    assert checksums(full) == checksums(settings)

@@ -101,8 +101,10 @@ def test_every_model_parses_and_reads_what_it_names():
     issue_records = models["stg_jira__issue_records"]  # calls the jira_custom_fields macro: a function, not a relation
     assert issue_records.reads == ("bronze_jira_issues",) and issue_records.depends_on == ()
     releases = models["jira_issue_releases"]
-    assert releases.reads == ("_silver_jira_release_label_patterns", "int_jira__corrected_issues", "jira_releases")
-    assert releases.depends_on == ("int_jira__corrected_issues", "jira_releases")
+    assert releases.reads == (
+        "_silver_jira_release_label_patterns", "int_jira__corrected_issues", "int_jira__deleted_issues", "jira_releases"
+    )  # fmt: skip
+    assert releases.depends_on == ("int_jira__corrected_issues", "int_jira__deleted_issues", "jira_releases")
     # `count(*) ... as deployments` is a column, not a read of the model `deployments`
     assert models["dora_daily"].depends_on == ("int_delivery__dora_facts",)
     # `with identity as (select * from identity)`: the CTE body reads the model

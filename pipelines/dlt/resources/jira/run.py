@@ -1,5 +1,7 @@
 """State shared by the resources of one Jira run: the client, the project and board lists, forbidden
-projects, and the account ids referenced so far (for the `users` stream)."""
+projects, and what the issues read owe to later streams — the accounts they reference (for `users`)
+and the catalogs they show changed — noted as pending work (pipelines/dlt/pending.py), so that it
+survives a run that dies after the issues' cursors are committed."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, OffsetPaginator
 
 from pipelines.dlt.resources.jira import settings as conf
-from pipelines.dlt.streams import Page, SyncContext
+from pipelines.dlt.streams import REFRESH, Page, SyncContext
 from pipelines.errors import ConfigError, DplError, ErrorClass
 from pipelines.timeutil import to_utc_iso
 
@@ -86,13 +88,12 @@ class JiraRun:
         self.ctx = ctx
         self.client = client or make_jira_client(ctx)
         self.forbidden: dict[str, str] = {}  # project key -> the 403 message
-        self.accounts: dict[str, None] = {}  # ordered set of referenced account ids
-        self.fetched_accounts: set[str] = set()
         self._project_pages: list[list[dict]] | None = None
         self._board_pages: list[list[dict]] | None = None
         self._scoped: list[dict] | None = None
         self._from_cursors = False  # the scope came from the last refresh's cursors, not a listing
-        self.evidence: set[str] = set()  # catalogs the issues read show changed since their last refresh
+        # catalogs the issues read (in this run, or in one that died before refreshing them) show changed
+        self.evidence: set[str] = {s for s in conf.EVIDENCED_CATALOGS if (s, REFRESH) in ctx.pending}
 
     # -- projects and boards (fetched once, shared) ------------------------------------------
 
@@ -157,7 +158,7 @@ class JiraRun:
         projects catalog changed (it is refreshed in this run) and the project is skipped."""
         if not self._from_cursors or exc.status not in (400, 404):
             return False
-        self.evidence.add("projects")
+        self.note_evidence("projects")
         if any(p["key"] == key for p in self.listed_projects()):
             return False
         self.ctx.log.info("jira: project %s is no longer listed by /project/search: skipped", key)
@@ -194,14 +195,20 @@ class JiraRun:
         """Evidence that `sprints` changed: a sprint an issue holds started or closed after its last refresh."""
         moment = sprint.get({"active": "startDate", "closed": "completeDate"}.get(sprint.get("state"), ""))
         if moment and self._after_refresh("sprints", moment):
-            self.evidence.add("sprints")
+            self.note_evidence("sprints")
 
     def note_versions(self, fields: dict) -> None:
         """Evidence that `versions` changed: an issue's version was released after its last refresh (a day)."""
         for version in (fields.get("fixVersions") or []) + (fields.get("versions") or []):
             day = version.get("releaseDate") if isinstance(version, dict) and version.get("released") else None
             if isinstance(day, str) and day > (self.ctx.cursor("versions") or "")[:10]:
-                self.evidence.add("versions")
+                self.note_evidence("versions")
+
+    def note_evidence(self, stream: str) -> None:
+        """The catalog `stream` changed since its last refresh: refresh it in this run, or the next one if
+        this one ends before (a complete refresh pays the debt: `SyncContext.refreshed_checkpoint`)."""
+        self.evidence.add(stream)
+        self.ctx.owe(stream, REFRESH)
 
     def _after_refresh(self, stream: str, moment: str) -> bool:
         refreshed = self.ctx.cursor(stream)
@@ -250,7 +257,7 @@ class JiraRun:
                 for item in value if isinstance(value, list) else (value,):
                     if isinstance(item, dict):
                         if item.get("accountId"):
-                            self.accounts[item["accountId"]] = None
+                            self.ctx.owe("users", item["accountId"])
                         elif "boardId" in item and "state" in item:
                             self.note_sprint(item)
         self.note_versions(fields)
@@ -262,7 +269,7 @@ class JiraRun:
             for role in ("author", "updateAuthor"):
                 person = record.get(role)
                 if isinstance(person, dict) and person.get("accountId"):
-                    self.accounts[person["accountId"]] = None
+                    self.ctx.owe("users", person["accountId"])
 
 
 def make_jira_client(ctx: SyncContext):

@@ -53,6 +53,7 @@ EMBEDDED = {"comments": 20, "worklogs": 20, "histories": 40}  # what search/jql 
 
 # -- streams -----------------------------------------------------------------------------------
 ISSUE_STREAMS = ("issues", "issue_changelogs", "comments", "worklogs", "issue_links", "attachments")
+EVIDENCED_CATALOGS = ("projects", "versions", "sprints")  # refreshed early when the issues show a change
 
 
 def _updated_time(record: dict) -> str | None:

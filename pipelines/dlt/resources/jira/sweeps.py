@@ -44,9 +44,10 @@ def get_census(run: JiraRun) -> Iterator[Page]:
 
 
 def get_users(run: JiraRun) -> Iterator[Page]:
-    """The accounts referenced by what this run read, not fetched yet in this run, 100 per /user/bulk call."""
-    todo = [a for a in run.accounts if a not in run.fetched_accounts]
-    for chunk in batches(todo, conf.PAGE["users"]):
+    """The accounts owed to `users`: referenced by what this run read, or by what an earlier run read and
+    did not live to fetch (pending work), 100 per /user/bulk call; each batch is resolved once read."""
+    pending = run.ctx.pending
+    for chunk in batches(pending.keys("users"), conf.PAGE["users"]):
         for page in run.client.paginate(
             conf.USERS_BULK,
             params={"accountId": chunk},
@@ -55,7 +56,7 @@ def get_users(run: JiraRun) -> Iterator[Page]:
         ):
             if page:
                 yield Page("users", list(page))
-        run.fetched_accounts.update(chunk)
+        pending.resolve("users", chunk)  # an account the API does not return is gone: nothing more to owe
 
 
 def get_worklog_deletions(run: JiraRun) -> Iterator[Page]:
