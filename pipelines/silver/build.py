@@ -25,7 +25,7 @@ from pipelines.silver.bronze import SHAPES_FILE, file_digest, load_shapes, relat
 from pipelines.silver.comments import apply_comments
 from pipelines.silver.duckdb_io import enable_bronze
 from pipelines.silver.models import RETIRED_MODELS, Model, load_models
-from pipelines.silver.warehouse import connect, drop_relations, relations, transaction
+from pipelines.silver.warehouse import connect, drop_relations, is_lake, relations, transaction
 
 log = logging.getLogger("pipelines.silver")
 STATE_DDL = """
@@ -210,6 +210,7 @@ class Run:
         self.shapes = shapes
         self.views_current = reason in (None, "requested") and self.views_unchanged()
         self.recreated = full  # has the build (re-)created a relation? (which drops its comments)
+        self.lake = is_lake(con)  # merges as MERGE INTO there (merge_sql)
 
     def model(self, model: Model) -> dict | None:
         """Materialize one model; the summary entry of a stored table, None otherwise."""
@@ -252,7 +253,7 @@ class Run:
         unique = self.keys_unique(model, f"(\n{model.sql}\n) as model")
         self.con.execute(f"create or replace temp table {MERGE_BATCH} as\n{dedup_sql(model, model.sql, unique)}\n")
         changed = 0
-        for statement in merge_sql(model, MERGE_BATCH):
+        for statement in merge_sql(model, MERGE_BATCH, self.lake):
             changed = self.con.execute(statement).fetchone()[0]
         self.con.execute(f"drop table {MERGE_BATCH}")
         return {"rows": self.count(model.name), "changed": int(changed)}
@@ -337,13 +338,21 @@ def dedup_sql(model: Model, rows: str, unique: bool = False) -> str:
     return f"{select}\nqualify row_number() over (partition by {keys} order by {order}) = 1"
 
 
-def merge_sql(model: Model, batch: str) -> tuple[str, str]:
+def merge_sql(model: Model, batch: str, lake: bool = False) -> tuple[str, ...]:
     """Merge the de-duplicated `batch` table: delete the rows it has newer versions of, insert its rows whose key
     is then absent (new keys and newer versions; the count is the rows changed).
 
-    Not MERGE ... UPDATE SET *: updating every column of rows spread over the whole table costs DuckDB
-    ~20x more than deleting them and appending the new versions (measured: 1k rows into 1M)."""
+    Not MERGE ... UPDATE SET * in a DuckDB file: updating every column of rows spread over the whole table
+    costs DuckDB ~20x more than deleting them and appending the new versions (measured: 1k rows into 1M).
+    On a DuckLake the opposite holds (an update there is a delete file plus an append already, and the
+    delete + anti-join pair scans the table's Parquet twice): one MERGE, same rule."""
     on = " and ".join(f"t.{key} = s.{key}" for key in model.unique_key)
+    if lake:
+        return (
+            f"merge into {model.name} as t using {batch} as s on ({on})\n"
+            f"when matched and ({newer_condition(model.version)}) then update set *\n"
+            "when not matched then insert *",
+        )
     return (
         f"delete from {model.name} as t using {batch} as s where {on} and ({newer_condition(model.version)})",
         f"insert into {model.name} select * from {batch} as s "
