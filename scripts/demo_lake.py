@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import demo  # noqa: E402
 import demo_ducklake  # noqa: E402
+from local_postgres import free_port  # noqa: E402
 
 BUCKET = "dpl-demo"
 
@@ -32,9 +32,7 @@ class LocalS3:
     """moto's S3 server on 127.0.0.1 (a thread of this process) with one bucket; stopped on exit."""
 
     def __init__(self, bucket: str = BUCKET) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.bucket = bucket
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server = None

@@ -16,20 +16,15 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import socket
 
 import pytest
+
+from scripts.local_postgres import free_port
 
 S3_KEY_ID = "AKIACANARY0S3KEY7QX2"
 S3_SECRET = "s3-canary-secret-5f0c2b7e9d1a4c38b6e2"  # a test canary
 REGION = "us-east-1"
 _BUCKETS = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class S3Server:
