@@ -11,11 +11,11 @@ requests the next page in a background thread while the caller works on the curr
 One concern per module: `policy` (settings, defaults, schema), `stats` (counters), `session` (one
 attempt), `classify` (failures as `DplError`s), `response` (the parsed body), `retry` (tenacity),
 `headers` and `pacing` (rate-limit timing and the per-source `CallGate`: bounded concurrency),
-`guards` and `prefetch` (pagination), `fanout` (many calls in flight, results in order), `client`.
+`guards` and `prefetch` (pagination), `fanout` (many calls in flight, results in order; a chain read ahead), `client`.
 """
 
 from pipelines.dlt.http.client import ApiClient, make_client
-from pipelines.dlt.http.fanout import ordered_chain, ordered_map
+from pipelines.dlt.http.fanout import ordered_chain, ordered_map, read_ahead
 from pipelines.dlt.http.pacing import CallGate
 from pipelines.dlt.http.policy import HTTP_SCHEMA, HttpPolicy
 from pipelines.dlt.http.session import ApiSession, make_gate
@@ -32,4 +32,5 @@ __all__ = [
     "make_gate",
     "ordered_chain",
     "ordered_map",
+    "read_ahead",
 ]

@@ -104,6 +104,12 @@ def ordered_chain(producers: Iterable[Callable[[], Iterable[T]]], max_workers: i
         stop.set()  # producers still running stop at their next item
 
 
+def read_ahead(produce: Callable[[], Iterable[T]], ahead: int) -> Iterator[T]:
+    """The items of `produce()`, which starts at once in a daemon thread and runs up to `ahead` items in
+    front of the caller (its error raised in the caller's thread, after every item before it)."""
+    return _Producer(produce, ahead, threading.Event()).drain()
+
+
 def ordered_map(function: Callable[[T], R], items: Iterable[T], max_workers: int) -> Iterator[R]:
     """`function(item)` for every item, up to `max_workers` at once, results in the items' order."""
     return ordered_chain(((lambda item=item: (function(item),)) for item in items), max_workers, ahead=1)

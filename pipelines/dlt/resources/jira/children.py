@@ -1,8 +1,9 @@
 """Comments and changelog histories of the issues a search returned, and the flush after the pass.
 
 Embedded blocks are taken as they are when complete. Truncated comment blocks of a search page are
-completed before that page is written, from /issue/{id}/comment starting after the embedded entries
-(there is no bulk comment listing), up to `http.max_concurrency` issues at once. Truncated changelog
+completed by the worker that read the page, before the page is handed over, from /issue/{id}/comment
+starting after the embedded entries (there is no bulk comment listing), up to `http.max_concurrency`
+issues at once. Truncated changelog
 and worklog blocks wait until the end of the issue pass, then:
 - changelogs: one POST /changelog/bulkfetch per 1000 issues (10000 histories a page), batches read
   concurrently; an incremental run skips the fetch when the newest-first embedded block already
@@ -43,18 +44,16 @@ def covers_window(histories: list[dict], since: dt.datetime | None) -> bool:
 
 @dataclasses.dataclass
 class TruncatedComments:
-    """A comment block the search cut short: its place among a search page's child pages until completed."""
+    """A comment block the search cut short (`total` None: the search gave no total)."""
 
     issue_id: str
     got: list[dict]
     total: int | None
-    key: str
-    parent: dict
 
 
 class Children:
-    """Child records of one run's issue pass; `complete()` fills truncated comment blocks, `flush()`
-    fetches what truncated changelog and worklog blocks left out."""
+    """Child records of one run's issue pass; `complete_comments_of()` fills truncated comment blocks (in
+    a search worker), `flush()` fetches what truncated changelog and worklog blocks left out."""
 
     def __init__(self, run: JiraRun, wanted: set[str]) -> None:
         self.run, self.client, self.wanted = run, run.client, wanted
@@ -63,14 +62,24 @@ class Children:
         self.worklogs = Worklogs(run)
 
     def embedded(
-        self, issue: dict, key: str, parent: dict, streams: set[str], windows: dict[str, dt.datetime | None]
-    ) -> tuple[list[Page | TruncatedComments], set[str]]:
+        self,
+        issue: dict,
+        key: str,
+        parent: dict,
+        streams: set[str],
+        windows: dict[str, dt.datetime | None],
+        completed: dict[str, list[dict]],
+    ) -> tuple[list[Page], set[str]]:
         """Pages from one issue's embedded blocks for `streams` (those whose window holds the issue), and
-        the streams whose children of this issue wait for `flush()`. A truncated comment block is a
-        `TruncatedComments` placeholder until `complete()`."""
+        the streams whose children of this issue wait for `flush()`. A truncated comment block is taken
+        from `completed` (its search page's completions, by issue id)."""
         fields, pages, waiting = issue.get("fields") or {}, [], set()
         if "comments" in streams:
-            pages += self.comments(issue, key, parent, fields.get("comment"))
+            if self.truncated_comments(issue):
+                got = completed[str(issue["id"])]
+            else:
+                got = list(fields["comment"].get("comments") or [])
+            pages += [Page("comments", got, key, parent)] if got else []
         if "worklogs" in streams:
             more, wait = self.worklogs.block(issue, key, parent, fields.get("worklog"), windows.get("worklogs"))
             pages += more
@@ -87,27 +96,22 @@ class Children:
                 waiting.add("issue_changelogs")
         return pages, waiting
 
-    # -- comments: completed with their search page ------------------------------------------
+    # -- comments: completed with their search page, by the worker that read it --------------
 
-    def comments(self, issue: dict, key: str, parent: dict, block) -> list[Page | TruncatedComments]:
+    @staticmethod
+    def truncated_comments(issue: dict) -> TruncatedComments | None:
+        """The issue's comment block when the search cut it short (or gave no total)."""
+        block = (issue.get("fields") or {}).get("comment")
         got = list(block.get("comments") or []) if isinstance(block, dict) else []
         total = block.get("total", len(got)) if isinstance(block, dict) else None
         if total is None or total > len(got):
-            return [TruncatedComments(str(issue["id"]), got, total, key, parent)]
-        return [Page("comments", got, key, parent)] if got else []
+            return TruncatedComments(str(issue["id"]), got, total)
+        return None
 
-    def complete(self, pages: list[Page | TruncatedComments]) -> list[Page]:
-        """`pages` with every truncated comment block completed (its calls made concurrently), in order."""
-        blocks = [p for p in pages if isinstance(p, TruncatedComments)]
+    def complete_comments_of(self, blocks: list[TruncatedComments]) -> dict[str, list[dict]]:
+        """Every truncated block's comments by issue id, the blocks' calls made concurrently."""
         done = ordered_map(self.complete_comments, blocks, self.workers)
-        out = []
-        for page in pages:
-            if isinstance(page, TruncatedComments):
-                records = next(done)
-                page = Page("comments", records, page.key, page.parent) if records else None
-            if page is not None:
-                out.append(page)
-        return out
+        return {block.issue_id: records for block, records in zip(blocks, done, strict=True)}
 
     def complete_comments(self, block: TruncatedComments) -> list[dict]:
         """A truncated block's comments: the embedded ones, the rest from startAt, then any missing head."""

@@ -19,11 +19,13 @@ carry safe checkpoints). A stream not wanted yields no page, so its cursor stays
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
+from pipelines.dlt.http import ordered_chain
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.children import Children
 from pipelines.dlt.resources.jira.run import JiraRun, issue_parent, merge_pages
@@ -99,51 +101,108 @@ def window(ctx: SyncContext, stream: str, key: str) -> dt.datetime | None:
     return None if since is not None and since <= EPOCH_TIME else since
 
 
+@dataclasses.dataclass
+class SearchPage:
+    """One search page of a project, read by a worker: its issues, the truncated comment blocks of
+    those issues completed (by issue id), and the approximate count asked with the first page."""
+
+    issues: list[dict]
+    comments: dict[str, list[dict]]
+    count: int | None = None
+
+
 def get_issues(run: JiraRun) -> Iterator[Page]:
-    """Issues of every scoped project and the child streams split out of them."""
+    """Issues of every scoped project and the child streams split out of them.
+
+    The projects' searches run concurrently (up to `http.max_concurrency`, each a chain of pages with
+    its comment completions); their pages are handled here, project after project and page after page,
+    exactly as one search after another would hand them over."""
     ctx = run.ctx
     wanted = {s for s in conf.ISSUE_STREAMS if ctx.wants(s)}
     if not wanted:
         return
     checkpoints, children = Checkpoints(ctx), Children(run, wanted)
-    for project in run.scoped_projects():
-        key = project["key"]
-        if run.skip_forbidden(key, sorted(wanted)):
+    keys = [p["key"] for p in run.scoped_projects() if not run.skip_forbidden(p["key"], sorted(wanted))]
+    windows = {key: {stream: window(ctx, stream, key) for stream in wanted} for key in keys}
+    whole_history = "worklogs" in wanted and all(windows[key]["worklogs"] is None for key in keys)
+    announced: dict[str, int | None] = {}  # issues each search will bring, as its worker learns it
+    searches = [(lambda key=key: search(run, key, windows[key], wanted, children, announced)) for key in keys]
+    seen = 0
+    for key, item in ordered_chain(searches, ctx.max_concurrency, ahead=1):
+        if isinstance(item, DplError):
+            if not run.stale_project(key, item):
+                run.forbid(key, sorted(wanted), item)
             continue
-        windows = {stream: window(ctx, stream, key) for stream in wanted}
-        since = None if None in windows.values() else min(windows.values())
-        paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
-        params = search_params(ctx, key, since, wanted)
-        try:
-            for number, page in enumerate(
-                run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues")
-            ):
-                if number == 0 and "issues" in wanted and page.response.json().get("nextPageToken"):
-                    expect_issues(run, key, params["jql"])
-                yield from issue_page(run, list(page), key, windows, children, checkpoints, wanted)
-        except DplError as exc:
-            if not run.stale_project(key, exc):
-                run.forbid(key, sorted(wanted), exc)
+        if item.count is not None:
+            ctx.expect("issues", key, item.count)
+        yield from issue_page(run, item, key, windows[key], children, checkpoints, wanted)
+        seen += len(item.issues)
+        if whole_history and announced.keys() == set(keys) and None not in announced.values():
+            children.worklogs.read_early(sum(announced.values()), seen)
     for page in children.flush():
         run.note_authors(page.records)
         yield page
     yield from checkpoints.final_pages(run.forbidden)
 
 
-def expect_issues(run: JiraRun, key: str, jql: str) -> None:
-    """Ask Jira how many issues a project's search will bring (one call, only for a search of several
-    pages): progress lines then show an ETA. An answer it cannot give changes nothing else."""
+def search(
+    run: JiraRun,
+    key: str,
+    windows: dict[str, dt.datetime | None],
+    wanted: set[str],
+    children: Children,
+    announced: dict[str, int | None],
+) -> Iterator[tuple[str, SearchPage | DplError]]:
+    """One project's search pages (run by a worker: network only; no state of the run changes but
+    `announced[key]`, the issues the search will bring), ending with the error that stopped it, if one did."""
+    since = None if None in windows.values() else min(windows.values())
+    paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
+    params = search_params(run.ctx, key, since, wanted)
+    try:
+        for number, page in enumerate(
+            run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues")
+        ):
+            issues = list(page)
+            count = None
+            if number == 0:
+                more = bool(page.response.json().get("nextPageToken"))
+                if more and "issues" in wanted:
+                    count = approximate_count(run, key, params["jql"])
+                announced[key] = count if more else len(issues)
+            truncated = [
+                block
+                for issue in issues
+                if "comments" in issue_streams(issue, wanted, windows)
+                and (block := children.truncated_comments(issue)) is not None
+            ]
+            yield key, SearchPage(issues, children.complete_comments_of(truncated), count)
+    except DplError as exc:
+        yield key, exc
+
+
+def approximate_count(run: JiraRun, key: str, jql: str) -> int | None:
+    """How many issues a project's search will bring, as Jira estimates (one call, only for a search of
+    several pages): progress lines then show an ETA. An answer it cannot give changes nothing else."""
     try:
         answer = run.client.post_json(conf.COUNT, {"jql": jql.split(" ORDER BY ")[0]})
     except Exception as exc:  # an old server, a proxy, a replayed cassette without it: no ETA, nothing else
         run.ctx.log.debug("%s: no approximate count for %s: %s", run.ctx.source, key, exc)
-        return
-    run.ctx.expect("issues", key, answer.get("count") if isinstance(answer, dict) else None)
+        return None
+    count = answer.get("count") if isinstance(answer, dict) else None
+    return count if isinstance(count, int) else None
+
+
+def issue_streams(issue, wanted: set[str], windows: dict[str, dt.datetime | None]) -> set[str]:
+    """The wanted streams whose window holds the issue (none for a record without an id)."""
+    if not isinstance(issue, dict) or issue.get("id") is None:
+        return set()
+    updated = _utc((issue.get("fields") or {}).get("updated"))
+    return {s for s in wanted if _in_window(updated, windows[s])}
 
 
 def issue_page(
     run: JiraRun,
-    issues: list[dict],
+    search_page: SearchPage,
     key: str,
     windows: dict[str, dt.datetime | None],
     children: Children,
@@ -151,9 +210,9 @@ def issue_page(
     wanted: set[str],
 ) -> Iterator[Page]:
     """Child pages of one search page (one per stream), then the issues page; checkpoints are noted only
-    once the whole page was read, truncated comment blocks included (a 403 half-way leaves them where
-    the previous page put them)."""
-    pages, covered = [], []
+    once the whole page was read, truncated comment blocks included (a 403 half-way fails the page
+    before it gets here, and leaves them where the previous page put them)."""
+    pages, covered, issues = [], [], search_page.issues
     for issue in issues:
         if not isinstance(issue, dict) or issue.get("id") is None:
             covered.append((None, {"issues"}, set()))  # no children: the runner quarantines the record
@@ -161,15 +220,14 @@ def issue_page(
         run.note_issue(issue)
         parent, fields = issue_parent(issue), issue.get("fields") or {}
         updated = _utc(fields.get("updated"))
-        streams = {s for s in wanted if _in_window(updated, windows[s])}
+        streams = issue_streams(issue, wanted, windows)
         if "issue_links" in streams and fields.get("issuelinks"):
             pages.append(Page("issue_links", fields["issuelinks"], key, parent))
         if "attachments" in streams and fields.get("attachment"):
             pages.append(Page("attachments", fields["attachment"], key, parent))
-        more, waiting = children.embedded(issue, key, parent, streams, windows)
+        more, waiting = children.embedded(issue, key, parent, streams, windows, search_page.comments)
         pages += more
         covered.append((updated, streams, waiting))
-    pages = children.complete(pages)
     for updated, streams, waiting in covered:
         for stream in streams:
             if updated is not None:

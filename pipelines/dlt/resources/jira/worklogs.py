@@ -10,7 +10,14 @@ gives no issue id, so when the run reads only part of the site (`projects`, `exc
 Memory stays flat: each /worklog/list answer is written as soon as it arrives (in request order),
 and the ids of the embedded worklogs are kept as one sorted array of integers, not a set of strings.
 The list calls (and the per-issue reads) run up to `http.max_concurrency` at once; the /worklog/updated
-pages, each pointing to the next, are read one after another while the list calls are in flight.
+pages, each pointing to the next, are read one after another by a worker of their own (their ids only,
+an array per page), ahead of the list calls.
+
+That chain of pages is the one part of a full run no concurrency can shorten, so a run that reads the
+whole site from the beginning starts it during the issue pass, as soon as the pass shows the bulk
+path will be taken: with at least a quarter of the issues Jira announced (the searches' approximate
+counts) seen, the costs of both paths extrapolated to all of them price the bulk path at most 80% of
+per issue. The flush then takes the bulk path; otherwise it decides at the end, as above.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from array import array
 from collections.abc import Iterator
 from math import ceil
 
-from pipelines.dlt.http import ordered_chain, ordered_map
+from pipelines.dlt.http import ordered_chain, ordered_map, read_ahead
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.run import (
     ChangedWorklogsPaginator,
@@ -31,6 +38,9 @@ from pipelines.dlt.resources.jira.run import (
 from pipelines.dlt.streams import Page
 from pipelines.errors import DplError, ErrorClass
 from pipelines.timeutil import to_epoch_ms
+
+EARLY_FRACTION = 0.25  # share of the announced issues seen before the pass may start /worklog/updated
+EARLY_MARGIN = 0.8  # ... when the extrapolated bulk cost is at most this share of the per-issue cost
 
 
 def changed_pages(count: int, size: int) -> int:
@@ -75,6 +85,7 @@ class Worklogs:
         self.truncated: dict[str, dict] = {}  # issue id -> project, parent, total, ids read, window start
         self.embedded = IdSet()
         self.seen = 0  # sum of the worklog totals of every issue seen
+        self.changed: Iterator[array] | None = None  # the ids of /worklog/updated pages, once being read
 
     def block(self, issue: dict, key: str, parent: dict, block, since) -> tuple[list[Page], bool]:
         """The embedded worklogs of one issue, and whether its block waits for `flush()`."""
@@ -99,25 +110,47 @@ class Worklogs:
         """Forget the truncated blocks of these projects (they answered 403 during the pass)."""
         self.truncated = {i: v for i, v in self.truncated.items() if v["project"] not in keys}
 
+    def costs(self, scale: float = 1.0) -> tuple[float, float] | None:
+        """Calls (per issue, bulk) to complete the truncated blocks seen, as if `scale` times as many issues
+        were seen alike; None when a block gave no total (per issue, then)."""
+        missing = [None if w["total"] is None else w["total"] - len(w["have"]) for w in self.truncated.values()]
+        if None in missing:
+            return None
+        per_issue = sum(ceil(m / conf.PAGE["worklogs"]) for m in missing) * scale
+        bulk = changed_pages(round(self.seen * scale), conf.PAGE["worklog_ids"]) + ceil(
+            sum(missing) * scale / conf.PAGE["worklog_list"]
+        )
+        return per_issue, bulk
+
+    def read_early(self, announced: int | None, seen_issues: int) -> None:
+        """During the pass of a run reading the whole site from the beginning: start reading /worklog/updated
+        once the issues seen so far, extrapolated to the `announced` total, make the bulk path sure."""
+        if self.changed is not None or not announced or seen_issues < announced * EARLY_FRACTION:
+            return
+        costs = self.costs(announced / seen_issues)
+        if costs is not None and costs[1] <= costs[0] * EARLY_MARGIN and not self.partial_site():
+            self.run.ctx.log.debug("jira: /worklog/updated read during the issue pass (%s)", costs)
+            self.changed = self.read_changed(0)
+
     def flush(self) -> Iterator[Page]:
         """What truncated blocks left out: in bulk or per issue, whichever costs fewer calls."""
         if not self.truncated:
             return
-        missing = [None if w["total"] is None else w["total"] - len(w["have"]) for w in self.truncated.values()]
-        per_issue = sum(ceil(m / conf.PAGE["worklogs"]) if m is not None else 1 for m in missing)
-        bulk = changed_pages(self.seen, conf.PAGE["worklog_ids"]) + ceil(
-            sum(m or 0 for m in missing) / conf.PAGE["worklog_list"]
-        )
-        if None not in missing and bulk < per_issue and not self.partial_site():
-            yield from self.bulk()
-        else:
-            yield from self.per_issue(list(self.truncated))
+        if self.changed is None:
+            costs = self.costs()
+            if costs is None or costs[1] >= costs[0] or self.partial_site():
+                yield from self.per_issue(list(self.truncated))
+                return
+            starts = [w["since"] for w in self.truncated.values()]
+            self.changed = self.read_changed(0 if None in starts else to_epoch_ms(min(starts)))
+        yield from self.bulk()
 
     def partial_site(self) -> bool:
         """Does this run read only part of the site's issues? /worklog/updated would list them all."""
         settings, issues = self.run.ctx.settings, self.run.ctx.stream_settings("issues")
         return bool(
-            settings.option("projects")
+            self.run.ctx.scopes
+            or settings.option("projects")
             or settings.option("exclude_projects")
             or issues.option("jql").strip()
             or any((v or "").strip() for v in issues.option("project_jql").values())
@@ -136,19 +169,25 @@ class Worklogs:
         short = [i for i, info in self.truncated.items() if info["since"] is None and len(info["have"]) < info["total"]]
         yield from self.per_issue(short)
 
+    def read_changed(self, since_ms: int) -> Iterator[array]:
+        """The ids of the worklogs changed since `since_ms`, a page at a time, read by a worker from now on."""
+
+        def pages() -> Iterator[array]:
+            for page in self.client.paginate(
+                conf.WORKLOGS_UPDATED,
+                params={"since": since_ms},
+                paginator=ChangedWorklogsPaginator(),
+                data_selector="values",
+            ):
+                yield array("q", (int(i["worklogId"]) for i in page))
+
+        return read_ahead(pages, ahead=100_000)  # 8 KB a page of ids: never holds the reader back
+
     def missing_ids(self) -> Iterator[list[int]]:
-        """Batches of ids of changed worklogs the search did not embed (/worklog/updated since the earliest window)."""
-        starts = [w["since"] for w in self.truncated.values()]
-        since_ms = 0 if None in starts else to_epoch_ms(min(starts))
+        """Batches of ids of changed worklogs the search did not embed."""
         batch: list[int] = []
         previous: set[int] = set()  # the page before: its last entry opens this one
-        for page in self.client.paginate(
-            conf.WORKLOGS_UPDATED,
-            params={"since": since_ms},
-            paginator=ChangedWorklogsPaginator(),
-            data_selector="values",
-        ):
-            ids = [int(i["worklogId"]) for i in page]
+        for ids in self.changed:
             batch += [i for i in dict.fromkeys(ids) if i not in previous and i not in self.embedded]
             previous = set(ids)
             while len(batch) >= conf.PAGE["worklog_list"]:
