@@ -78,7 +78,8 @@ def mailbox():
 
 
 def test_no_canary_after_sync_all_failures_and_every_command(lab, tmp_path, webhook, mailbox, capsys, monkeypatch):
-    config = support.config_copy(tmp_path, http=support.FAST_HTTP | {"max_attempts": 2})
+    # two attempts keep the failing runs short; a read timeout a loaded machine cannot miss keeps the first run whole
+    config = support.config_copy(tmp_path, http=support.FAST_HTTP | {"max_attempts": 2, "read_timeout_s": 10})
     (config / "alerts.yaml").write_text(
         f"email: {{host: 127.0.0.1, port: {mailbox.port}, security: none, username: dpl, to: [ops@example.com]}}\n"
     )

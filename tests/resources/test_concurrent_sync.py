@@ -111,3 +111,28 @@ def test_the_same_under_faults_and_rate_limits(start_sim, tmp_path, in_flight, f
     assert stormy_row["retries"] > 0  # the storm hit
     assert stormy == serial
     same_cursors(serial_cursors, stormy_cursors, serial_row, stormy_row)
+
+
+def test_the_worklog_chain_is_read_during_the_issue_pass_when_the_bulk_path_is_sure(start_sim, tmp_path):
+    """A full run of the whole site whose long worklog lists make the bulk path sure starts the one chain
+    no concurrency can shorten (/worklog/updated, each page pointing to the next) while the searches
+    still run, and makes exactly the calls, and writes exactly the worklogs, of a one-call-at-a-time run
+    (which learns every project's size only when its last search starts: then it is too late)."""
+    runs = {}
+    for name, concurrency in (("serial", 1), ("concurrent", 4)):
+        server = start_sim("jira", seed=7, scale={"issues": 1500}, latency_ms=2)
+        base = load_settings()
+        settings = base.replace(
+            bronze_dir=tmp_path / name, http=dataclasses.replace(base.http, max_concurrency=concurrency)
+        )
+        result = run_source(settings, "jira", mode="full", env=env_for(server))
+        assert result.status == "success", result.error
+        log = server.requests()
+        paths = [entry["path"] for entry in log]
+        issue_pass = [i for i, e in enumerate(log) if e["path"].endswith("/search/jql") and e["query"].get("expand")]
+        if concurrency > 1:
+            assert paths.index("/rest/api/3/worklog/updated") < issue_pass[-1]  # read during the pass
+        assert "/rest/api/3/worklog/list" in paths
+        worklogs = sorted(line["__id"] for line in bronze_records(settings.bronze_dir, "jira", "worklogs"))
+        runs[name] = (sorted(paths), worklogs)
+    assert runs["concurrent"] == runs["serial"]
