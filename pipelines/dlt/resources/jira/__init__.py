@@ -15,13 +15,15 @@ a few percent of it, where one call per issue and child would be ~3 calls per is
 - issues: one search/jql per project, 100 issues a page with `fields=*all&expand=changelog`, bounded by
   `updated >= <epoch ms>`: the earliest window of the wanted streams of the pass (each keeps its own
   per-project cursor, minus the safety window), so running some of them never skips the others; a
-  search with a second page also asks /search/approximate-count once (the progress lines' ETA);
+  search with a second page also asks /search/approximate-count once (the progress lines' ETA); the
+  projects' searches run concurrently (`http.max_concurrency`), their pages handled in serial order;
 - children come from those payloads: comment and worklog blocks (20 embedded) and the changelog
   (40 most recent embedded) are used as they are when `total` says they are complete — so nothing is
   fetched per issue when nothing is truncated;
 - truncated changelogs: one POST /changelog/bulkfetch per 1000 issues, 10000 histories a page, at the end
   of the pass; in incremental runs an embedded block reaching back before the window needs nothing more;
-- truncated worklog blocks: /worklog/updated?since= + POST /worklog/list (1000 ids a call), or
+- truncated worklog blocks: /worklog/updated?since= (read during the pass when it is sure to be
+  needed) + POST /worklog/list (1000 ids a call), or
   /issue/{id}/worklog (5000 a page) per issue, whichever the totals seen say is cheaper (per issue when
   the run reads part of the site: /worklog/updated lists every project's worklogs); /worklog/updated and
   /worklog/deleted stop on `lastPage` (their last page carries a `nextPage` too);
