@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import math
 import random
 import re
 import socket
@@ -231,25 +232,31 @@ class SimServer(ThreadingHTTPServer):
 
     # -- per-request policy -------------------------------------------------------------
 
-    def rate_limited(self) -> Response | None:
+    def rate_limit(self) -> tuple[Response | None, dict[str, str]]:
+        """(a 429 when the last 60 s used the limit up, the `X-RateLimit-*` headers of this answer).
+
+        Like Jira Cloud, every answer carries the limit and the calls remaining while a limit is on;
+        `X-RateLimit-Reset` (epoch seconds) is when the oldest call of the window leaves it, the first
+        moment one more call is allowed."""
         limit = self.knobs.rate_limit_per_min
         if not limit:
-            return None
+            return None, {}
         now = time.monotonic()
         with self.log_lock:
             while self.window and now - self.window[0] > 60:
                 self.window.popleft()
             remaining = limit - len(self.window)
+            frees_in = 60 - (now - self.window[0]) if self.window else 0.0
             headers = {
                 "X-RateLimit-Limit": str(limit),
                 "X-RateLimit-Remaining": str(max(remaining - 1, 0)),
-                "X-RateLimit-Reset": str(int(time.time()) + 60),
+                "X-RateLimit-Reset": str(math.ceil(time.time() + frees_in)),
             }
             if remaining <= 0:
                 headers["Retry-After"] = str(self.knobs.retry_after_s)
-                return Response(429, {"errorMessages": ["Rate limit exceeded."]}, headers)
+                return Response(429, {"errorMessages": ["Rate limit exceeded."]}, headers), {}
             self.window.append(now)
-        return None
+        return None, headers
 
     def pick_fault(self) -> str | None:
         if self.knobs.fault_rate <= 0:
@@ -281,6 +288,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
+        self.limit_headers: dict[str, str] = {}  # set by _dispatch once the request counts against a limit
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
@@ -303,6 +311,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 }
             )
         if isinstance(response, Response):
+            if self.limit_headers:
+                response = dataclasses.replace(response, headers={**self.limit_headers, **response.headers})
             self._send(response)
         else:
             self._fault(response)
@@ -313,7 +323,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return server.unauthorized()
         if server.knobs.suspended:
             return server.suspended()
-        limited = server.rate_limited()
+        limited, self.limit_headers = server.rate_limit()
         if limited:
             return limited
         fault = server.pick_fault()

@@ -47,18 +47,48 @@ def test_a_gap_is_capped_and_an_epoch_reset_is_understood():
     assert 0.0 < pacer.wait() <= 0.05
 
 
-def test_concurrent_callers_are_spaced_one_gap_apart_not_released_together():
-    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
-    pacer.note(headers(100, 1, reset=0.05))  # one call left in 0.05 s: one call per 0.05 s
+def waits_of(pacer: Pacer, callers: int) -> list[float]:
+    """What `callers` threads calling `wait()` at once were held back, sorted."""
     waits: list[float] = []
-    threads = [threading.Thread(target=lambda: waits.append(pacer.wait())) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: waits.append(pacer.wait())) for _ in range(callers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    slots = sorted(waits)
-    assert len(slots) == 4 and all(0.0 < wait <= 0.25 for wait in slots)
-    assert all(b - a >= 0.03 for a, b in itertools.pairwise(slots))  # each one gap after the last
+    assert len(waits) == callers
+    return sorted(waits)
+
+
+def test_concurrent_callers_are_spaced_one_gap_apart_not_released_together():
+    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
+    pacer.note(headers(100, 4, reset=0.4))  # four calls left in 0.4 s: one per 0.1 s
+    slots = waits_of(pacer, 4)
+    assert all(0.0 < wait <= 0.45 for wait in slots)
+    assert all(b - a >= 0.08 for a, b in itertools.pairwise(slots))  # each one gap after the last
+
+
+def test_callers_beyond_the_calls_left_wait_for_the_reset_not_one_more_gap_each():
+    """One call left and a minute to the reset spaces calls a minute apart: four waiting callers must not
+    go at +1, +2, +3 and +4 minutes (what turned a 60 s rate-limit wait into 247 s) but at the reset."""
+    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
+    pacer.note(headers(100, 1, reset=0.3))
+    slots = waits_of(pacer, 4)
+    assert all(0.25 <= wait <= 0.35 for wait in slots), slots
+
+
+def test_none_left_holds_everyone_until_the_reset():
+    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
+    pacer.note(headers(100, 0, reset=0.2))  # a 429's headers
+    assert all(0.15 <= wait <= 0.25 for wait in waits_of(pacer, 3))
+
+
+def test_callers_already_waiting_go_once_an_answer_says_the_limit_is_far():
+    pacer = Pacer(slow_down_below=0.1, max_wait_s=300)
+    pacer.note(headers(100, 1, reset=30))  # one call left in 30 s: the next caller would wait 30 s
+    threading.Timer(0.2, lambda: pacer.note(headers(100, 90, reset=60))).start()
+    started = time.monotonic()
+    pacer.wait()
+    assert time.monotonic() - started < 2
 
 
 def test_pacing_stops_once_the_answers_say_the_limit_is_far():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import orjson
 import pytest
@@ -127,6 +128,10 @@ def test_rate_limit_knob_answers_429_with_retry_after(start_sim, sim_env):
         requests.get(f"{env['BITBUCKET_BASE_URL']}/repositories/{WORKSPACE}", auth=auth, timeout=10) for _ in range(3)
     ]
     assert [a.status_code for a in answers] == [200, 200, 429] and answers[2].headers["Retry-After"] == "7"
+    # like Jira Cloud, every answer tells the limit and what is left; the reset is when the oldest call leaves
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert all(a.headers["X-RateLimit-Limit"] == "2" for a in answers)
+    assert all(0 < int(a.headers["X-RateLimit-Reset"]) - time.time() <= 61 for a in answers[1:])
 
 
 @pytest.mark.parametrize("seed", [7, 11])
