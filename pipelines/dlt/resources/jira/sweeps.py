@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
+from pipelines.dlt.http import ordered_chain
 from pipelines.dlt.resources.jira import settings as conf
 from pipelines.dlt.resources.jira.run import ChangedWorklogsPaginator, JiraOffsetPaginator, JiraRun, batches
 from pipelines.dlt.streams import FULL, Page, SyncContext
@@ -26,21 +27,32 @@ def census_due(ctx: SyncContext, key: str) -> bool:
 
 
 def get_census(run: JiraRun) -> Iterator[Page]:
-    """Every live issue id of each due project (search/jql, fields=id, 5000 a page); the last page of a
-    completed sweep carries the sweep's start time as checkpoint (see notes/CONTRACTS.md)."""
-    for project in run.scoped_projects():
-        key = project["key"]
-        if run.skip_forbidden(key, ("issue_census",)) or not census_due(run.ctx, key):
+    """Every live issue id of each due project (search/jql, fields=id, 5000 a page), the projects' sweeps
+    read concurrently and handed over one after another; the last page of a completed sweep carries the
+    sweep's start time as checkpoint: silver flags an issue deleted only when a completed sweep
+    misses it and its latest version was read before that sweep started."""
+    keys = [p["key"] for p in run.scoped_projects()]
+    due = [key for key in keys if not run.skip_forbidden(key, ("issue_census",)) and census_due(run.ctx, key)]
+    sweeps = [(lambda key=key: census_pages(run, key)) for key in due]
+    for key, item in ordered_chain(sweeps, run.ctx.max_concurrency, ahead=1):
+        if isinstance(item, DplError):
+            run.forbid(key, ("issue_census",), item)
             continue
-        started = to_utc_iso(utc_now())
-        params = {"jql": f'project = "{key}" ORDER BY created ASC', "fields": "id", "maxResults": conf.PAGE["census"]}
-        paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
-        try:
-            for page in run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues"):
-                last = not page.paginator.has_next_page
-                yield Page("issue_census", list(page), key, {"project_key": key}, checkpoint=started if last else None)
-        except DplError as exc:
-            run.forbid(key, ("issue_census",), exc)
+        records, last, started = item
+        yield Page("issue_census", records, key, {"project_key": key}, checkpoint=started if last else None)
+
+
+def census_pages(run: JiraRun, key: str) -> Iterator[tuple[str, tuple[list, bool, str] | DplError]]:
+    """One project's sweep, read by a worker: (ids, last page?, the sweep's start) per page, ending with
+    the error that stopped it, if one did."""
+    started = to_utc_iso(utc_now())
+    params = {"jql": f'project = "{key}" ORDER BY created ASC', "fields": "id", "maxResults": conf.PAGE["census"]}
+    paginator = JSONResponseCursorPaginator(cursor_path="nextPageToken", cursor_param="nextPageToken")
+    try:
+        for page in run.client.paginate(conf.SEARCH, params=params, paginator=paginator, data_selector="issues"):
+            yield key, (list(page), not page.paginator.has_next_page, started)
+    except DplError as exc:
+        yield key, exc
 
 
 def get_users(run: JiraRun) -> Iterator[Page]:
