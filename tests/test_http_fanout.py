@@ -1,6 +1,8 @@
 """`ordered_chain` / `ordered_map`: results in the serial order, bounded work in flight, errors at their
 place, nothing left running after the caller stops, never holding an interrupted process."""
 
+import gc
+import itertools
 import subprocess
 import sys
 import threading
@@ -8,7 +10,7 @@ import time
 
 import pytest
 
-from pipelines.dlt.http.fanout import THREAD_NAME, ordered_chain, ordered_map
+from pipelines.dlt.http.fanout import THREAD_NAME, ordered_chain, ordered_map, read_ahead
 from tests.conftest import REPO
 
 
@@ -96,3 +98,34 @@ def test_work_in_flight_never_holds_the_process_at_exit():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, capture_output=True)
     assert done.returncode == 7, done.stderr
+
+
+def test_read_ahead_starts_at_once_and_stops_once_its_iterator_is_gone():
+    started, ended = threading.Event(), threading.Event()
+
+    def produce():
+        try:
+            for number in itertools.count():
+                started.set()
+                yield number
+        finally:
+            ended.set()
+
+    items = read_ahead(produce, ahead=3)
+    assert started.wait(5)  # producing before anyone asked
+    assert [next(items), next(items)] == [0, 1]
+    assert not ended.wait(0.2)  # held by its full buffer while the iterator lives
+    del items
+    gc.collect()
+    assert ended.wait(5)  # then stopped: no thread left polling a buffer nobody reads
+
+
+def test_read_ahead_raises_the_producers_error_after_its_items():
+    def produce():
+        yield 1
+        raise RuntimeError("page 2 failed")
+
+    items = read_ahead(produce, ahead=10)
+    assert next(items) == 1
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        next(items)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -106,8 +107,13 @@ def ordered_chain(producers: Iterable[Callable[[], Iterable[T]]], max_workers: i
 
 def read_ahead(produce: Callable[[], Iterable[T]], ahead: int) -> Iterator[T]:
     """The items of `produce()`, which starts at once in a daemon thread and runs up to `ahead` items in
-    front of the caller (its error raised in the caller's thread, after every item before it)."""
-    return _Producer(produce, ahead, threading.Event()).drain()
+    front of the caller (its error raised in the caller's thread, after every item before it). The
+    producer stops at its next item once the returned iterator is gone (a run that failed before
+    reading it makes no more calls for it)."""
+    stop = threading.Event()
+    items = _Producer(produce, ahead, stop).drain()
+    weakref.finalize(items, stop.set)
+    return items
 
 
 def ordered_map(function: Callable[[T], R], items: Iterable[T], max_workers: int) -> Iterator[R]:
