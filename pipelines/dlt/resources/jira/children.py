@@ -3,12 +3,12 @@
 Embedded blocks are taken as they are when complete. Truncated comment blocks of a search page are
 completed by the worker that read the page, before the page is handed over, from /issue/{id}/comment
 starting after the embedded entries (there is no bulk comment listing), up to `http.max_concurrency`
-issues at once. Truncated changelog
-and worklog blocks wait until the end of the issue pass, then:
+issues at once. Truncated changelog and worklog blocks wait until the end of the issue pass, then:
 - changelogs: one POST /changelog/bulkfetch per 1000 issues (10000 histories a page), batches read
   concurrently; an incremental run skips the fetch when the newest-first embedded block already
   reaches back before the window;
-- worklogs: see worklogs.py (bulk /worklog/updated + /worklog/list, or per issue).
+- worklogs: see worklogs.py (bulk /worklog/updated + /worklog/list, or per issue; a full run may
+  start reading /worklog/updated during the pass).
 Every call is made by a worker; the pages come out in the order a one-call-at-a-time run would
 produce them, so bronze and cursors do not depend on the concurrency (a failed call fails at its
 place in that order, after everything before it).
