@@ -254,16 +254,12 @@ def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, 
 def relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{name: 'BASE TABLE' | 'VIEW'} of the warehouse's main schema.
 
-    Read from duckdb_columns()/duckdb_views(), not duckdb_tables(): the latter sizes every table, which a
-    DuckLake answers from its catalog at ~5 ms a table (every table has a column, so none is missed)."""
+    Read from information_schema.tables: on a DuckLake it answers from the catalog's table list in
+    ~0.07 s cold, where duckdb_columns() loaded every table's columns (0.6-0.9 s, most of a no-op
+    build) and duckdb_tables() sizes every table (~5 ms a table)."""
     rows = con.execute(
-        """select view_name, 'VIEW' from duckdb_views()
-           where database_name = current_database() and schema_name = 'main' and not internal
-           union
-           select distinct table_name, 'BASE TABLE' from duckdb_columns()
-           where database_name = current_database() and schema_name = 'main'
-             and table_name not in (select view_name from duckdb_views()
-                                    where database_name = current_database() and schema_name = 'main')"""
+        """select table_name, table_type from information_schema.tables
+           where table_catalog = current_database() and table_schema = 'main'"""
     ).fetchall()
     return dict(rows)
 
