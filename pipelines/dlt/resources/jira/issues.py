@@ -137,7 +137,7 @@ def get_issues(run: JiraRun) -> Iterator[Page]:
             ctx.expect("issues", key, item.count)
         yield from issue_page(run, item, key, windows[key], children, checkpoints, wanted)
         seen += len(item.issues)
-        if whole_history and announced.keys() == set(keys) and None not in announced.values():
+        if whole_history and len(announced) == len(keys) and None not in announced.values():
             children.worklogs.read_early(sum(announced.values()), seen)
     for page in children.flush():
         run.note_authors(page.records)

@@ -86,6 +86,10 @@ class Worklogs:
         self.embedded = IdSet()
         self.seen = 0  # sum of the worklog totals of every issue seen
         self.changed: Iterator[array] | None = None  # the ids of /worklog/updated pages, once being read
+        # what completing the truncated blocks costs, kept up to date as blocks come (the pass asks every page)
+        self.missing = 0  # worklogs the truncated blocks left out
+        self.per_issue_pages = 0  # /issue/{id}/worklog pages to read them per issue
+        self.untotalled = 0  # truncated blocks without a total
 
     def block(self, issue: dict, key: str, parent: dict, block, since) -> tuple[list[Page], bool]:
         """The embedded worklogs of one issue, and whether its block waits for `flush()`."""
@@ -97,28 +101,38 @@ class Worklogs:
         pages = [Page("worklogs", got, key, parent)] if got else []
         if total is not None and total <= len(got):
             return pages, False
-        self.truncated[str(issue["id"])] = {
-            "project": key,
-            "parent": parent,
-            "total": total,
-            "have": {w["id"] for w in got},
-            "since": since,
-        }
+        info = {"project": key, "parent": parent, "total": total, "have": {w["id"] for w in got}, "since": since}
+        self._tally(self.truncated.get(str(issue["id"])), -1)  # the same issue twice: its last block counts
+        self.truncated[str(issue["id"])] = info
+        self._tally(info, 1)
         return pages, True
+
+    def _tally(self, info: dict | None, sign: int) -> None:
+        """Add (1) or remove (-1) a truncated block's share of the costs."""
+        if info is None:
+            return
+        if info["total"] is None:
+            self.untotalled += sign
+            return
+        missing = info["total"] - len(info["have"])
+        self.missing += sign * missing
+        self.per_issue_pages += sign * ceil(missing / conf.PAGE["worklogs"])
 
     def drop_projects(self, keys) -> None:
         """Forget the truncated blocks of these projects (they answered 403 during the pass)."""
+        for info in self.truncated.values():
+            if info["project"] in keys:
+                self._tally(info, -1)
         self.truncated = {i: v for i, v in self.truncated.items() if v["project"] not in keys}
 
     def costs(self, scale: float = 1.0) -> tuple[float, float] | None:
         """Calls (per issue, bulk) to complete the truncated blocks seen, as if `scale` times as many issues
-        were seen alike; None when a block gave no total (per issue, then)."""
-        missing = [None if w["total"] is None else w["total"] - len(w["have"]) for w in self.truncated.values()]
-        if None in missing:
+        were seen alike; None when a block gave no total (per issue, then). Valid until the flush reads."""
+        if self.untotalled:
             return None
-        per_issue = sum(ceil(m / conf.PAGE["worklogs"]) for m in missing) * scale
+        per_issue = self.per_issue_pages * scale
         bulk = changed_pages(round(self.seen * scale), conf.PAGE["worklog_ids"]) + ceil(
-            sum(missing) * scale / conf.PAGE["worklog_list"]
+            self.missing * scale / conf.PAGE["worklog_list"]
         )
         return per_issue, bulk
 
